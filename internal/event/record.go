@@ -185,6 +185,12 @@ func detailType(eventType string) string {
 		return DetailTypeInsight
 	case "AwsVpceEvent":
 		return DetailTypeNetwork
+	case "AwsApiCall", "":
+		return DetailTypeAPICall
+	}
+	// Some examples in AWS's documentation write "AwsConsoleSignin".
+	if strings.EqualFold(eventType, "AwsConsoleSignIn") {
+		return DetailTypeSignIn
 	}
 	return DetailTypeAPICall
 }
