@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
@@ -104,7 +103,7 @@ func (d *Decoder) BytesRead() int64 { return d.cr.n }
 // CloudTrail-Digest folder, or with _CloudTrail-Digest_ in its name), which
 // scanners skip.
 func IsDigest(path string) bool {
-	p := filepath.ToSlash(path)
+	p := strings.ReplaceAll(path, `\`, "/")
 	return strings.Contains("/"+p, "/CloudTrail-Digest/") || strings.Contains(p[strings.LastIndexByte(p, '/')+1:], "_CloudTrail-Digest_")
 }
 
