@@ -145,8 +145,14 @@ func (d *Decoder) Next() (*Event, error) {
 				return nil, d.fatal(ferr)
 			}
 			continue
-		case io.EOF:
-			d.done = true
+		case io.EOF, nil:
+			if err == io.EOF {
+				d.done = true
+			}
+			return e, err
+		}
+		if _, ok := err.(*RecordError); !ok {
+			err = d.fatal(err)
 		}
 		return e, err
 	}
