@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/trailwatch/trailwatch/internal/event"
+	"github.com/trailwatch/trailwatch/pattern"
 )
 
 // The two spellings of the sign-in detail-type. CloudTrail sign-in events
@@ -275,4 +276,23 @@ func wildcardMatch(pat, s string) bool {
 		s = s[i+len(p):]
 	}
 	return strings.HasSuffix(s, last)
+}
+
+// ParsePattern parses an event pattern as the rule compiler does: validated
+// as written (so errors name what the author wrote), then compiled with the
+// sign-in detail-type spelling rewrite, so that it matches sign-in events
+// whichever of the two spellings it names.
+func ParsePattern(src []byte) (*pattern.Pattern, error) {
+	p, err := pattern.Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	jv, err := parseJSON(src)
+	if err != nil {
+		return nil, err
+	}
+	if !rewriteSignInSpelling(jv) {
+		return p, nil
+	}
+	return pattern.Parse(jv.JSON())
 }
