@@ -19,8 +19,13 @@ const (
 	// maxNesting bounds payloads inside payloads (base64 of gzip of a
 	// CloudWatch Logs payload...).
 	maxNesting = 3
-	// readSize is the first buffer size and the least read.
-	readSize = 256 << 10
+	// firstBuf is the first buffer size: most CloudTrail files are a few
+	// tens of kilobytes uncompressed, and a buffer per file is the main
+	// allocation.
+	firstBuf = 32 << 10
+	// bigValue is the pending size above which a fill reads until it has
+	// doubled, rather than once.
+	bigValue = 256 << 10
 )
 
 // state says where the decoder is in its input.
@@ -170,11 +175,11 @@ func (d *Decoder) fill() error {
 		d.end = copy(d.buf, d.buf[d.pos:d.end])
 		d.pos = 0
 	}
-	if len(d.buf)-d.end < readSize/4 {
+	if len(d.buf)-d.end < firstBuf/4 {
 		if d.end >= maxValue {
 			return fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxValue)
 		}
-		nb := make([]byte, max(readSize, 2*len(d.buf)))
+		nb := make([]byte, max(firstBuf, 2*len(d.buf)))
 		copy(nb, d.buf[:d.end])
 		d.buf = nb
 	}
@@ -183,7 +188,7 @@ func (d *Decoder) fill() error {
 	// pending bytes are doubled before the next try: the rescans add up
 	// to a few times the value, not its square.
 	want := d.end + 1
-	if d.end >= readSize {
+	if d.end >= bigValue {
 		want = min(len(d.buf), 2*d.end)
 	}
 	for d.end < want {
@@ -200,21 +205,34 @@ func (d *Decoder) fill() error {
 	return nil
 }
 
-// sniff picks the decompressor by the input's first bytes.
+// sniff picks the decompressor by the input's first bytes. Plain input is
+// read straight into the buffer; gzip through a small bufio.Reader, which
+// its decompressor wants.
 func (d *Decoder) sniff() error {
-	br := bufio.NewReaderSize(&d.cr, 64<<10)
-	d.in = br
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			d.in = eofReader{}
-			return fmt.Errorf("gzip: %w", err)
-		}
-		d.zr = zr
-		d.in = zr
+	var head [2]byte
+	n, err := io.ReadFull(&d.cr, head[:])
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		d.in = io.MultiReader(bytes.NewReader(head[:n]), errReader{err})
+		return nil
 	}
+	r := io.MultiReader(bytes.NewReader(head[:n]), &d.cr)
+	if n < 2 || head[0] != 0x1f || head[1] != 0x8b {
+		d.in = r
+		return nil
+	}
+	zr, err := gzip.NewReader(bufio.NewReaderSize(r, 32<<10))
+	if err != nil {
+		d.in = eofReader{}
+		return fmt.Errorf("gzip: %w", err)
+	}
+	d.zr = zr
+	d.in = zr
 	return nil
 }
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 type eofReader struct{}
 

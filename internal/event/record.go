@@ -118,7 +118,7 @@ func fromRecord(rec []byte, f *fields, s *scanner) (*Event, error) {
 	buf = append(buf, `,"account":`...)
 	buf = appendString(buf, e.Account)
 	buf = append(buf, `,"time":"`...)
-	buf = e.Time.AppendFormat(buf, "2006-01-02T15:04:05Z")
+	buf = appendTime(buf, e.Time)
 	buf = append(buf, `","region":`...)
 	buf = appendString(buf, e.Region)
 	buf = append(buf, `,"resources":[],"detail":`...)
@@ -361,11 +361,8 @@ func appendString(dst []byte, s string) []byte {
 // appendUUID appends a version 5 (SHA-1, name-based) UUID of name.
 func appendUUID(dst, name []byte) []byte {
 	const hex = "0123456789abcdef"
-	h := sha1.New()
-	h.Write(idNamespace[:])
-	h.Write(name)
-	var sum [sha1.Size]byte
-	h.Sum(sum[:0])
+	var in [128]byte
+	sum := sha1.Sum(append(append(in[:0], idNamespace[:]...), name...))
 	sum[6] = sum[6]&0x0f | 0x50
 	sum[8] = sum[8]&0x3f | 0x80
 	for i, c := range sum[:16] {
@@ -432,4 +429,21 @@ func parseTimeFast(s string) (time.Time, bool) {
 		return time.Time{}, false // no such day, as time.Parse would say
 	}
 	return t, true
+}
+
+// appendTime appends t as "2006-01-02T15:04:05Z"; t is in UTC.
+func appendTime(dst []byte, t time.Time) []byte {
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(dst, "2006-01-02T15:04:05Z")
+	}
+	two := func(dst []byte, n int) []byte { return append(dst, byte('0'+n/10), byte('0'+n%10)) }
+	dst = two(two(dst, y/100), y%100)
+	dst = two(append(dst, '-'), int(mo))
+	dst = two(append(dst, '-'), d)
+	dst = two(append(dst, 'T'), h)
+	dst = two(append(dst, ':'), mi)
+	dst = two(append(dst, ':'), s)
+	return append(dst, 'Z')
 }
