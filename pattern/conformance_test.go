@@ -137,7 +137,9 @@ func runConformance(t *testing.T, name string, wantCount int) {
 	t.Logf("%s: %d/%d", name, pass, len(cases))
 }
 
-func TestConformanceAWS(t *testing.T) { runConformance(t, "eventbridge_aws_validated_cases.jsonl", 156) }
+func TestConformanceAWS(t *testing.T) {
+	runConformance(t, "eventbridge_aws_validated_cases.jsonl", 156)
+}
 func TestConformanceEventRuler(t *testing.T) {
 	runConformance(t, "eventruler_cases.jsonl", 469)
 }

@@ -383,3 +383,104 @@ func (t *btrie) walkSuffix(v []byte, out []int32) []int32 {
 		n = &t.nodes[next]
 	}
 }
+
+// matches evaluates one test directly against one value (the on-demand
+// path; the indexes in fieldM give the same answers).
+func (t *test) matches(kind uint8, v []byte) bool {
+	switch t.kind {
+	case tExists:
+		return true
+	case tNumber:
+		if kind != vNumber {
+			return false
+		}
+		if t.str == string(v) {
+			return true
+		}
+		if !t.numOK {
+			return false
+		}
+		f, ok := numberValue(v)
+		return ok && f == t.num
+	case tLiteral:
+		switch kind {
+		case vTrue:
+			return t.str == "true"
+		case vFalse:
+			return t.str == "false"
+		case vNull:
+			return t.str == "null"
+		}
+		return false
+	case tRange:
+		if kind != vNumber {
+			return false
+		}
+		f, ok := numberValue(v)
+		if !ok {
+			return false
+		}
+		return (f > t.lo || (f == t.lo && !t.loOpen)) && (f < t.hi || (f == t.hi && !t.hiOpen))
+	case tNotStrings, tNotNumbers, tNotPrefix, tNotSuffix, tNotEIC, tNotWildcard:
+		n := notEntry{t: t}
+		return !n.excludes(kind, v)
+	}
+	if kind != vString {
+		return false
+	}
+	switch t.kind {
+	case tString:
+		return t.str == string(v)
+	case tPrefix:
+		return len(v) >= len(t.str) && string(v[:len(t.str)]) == t.str
+	case tSuffix:
+		return len(v) >= len(t.str) && string(v[len(v)-len(t.str):]) == t.str
+	case tEIC, tPrefixEIC, tSuffixEIC:
+		mode := 0
+		if t.kind == tPrefixEIC {
+			mode = 1
+		} else if t.kind == tSuffixEIC {
+			mode = 2
+		}
+		if t.low != "" || t.str == "" {
+			return asciiFoldMatch(t.low, v, mode)
+		}
+		return eicMatch(t.eic, v, mode)
+	case tWildcard:
+		return t.wild.match(v)
+	case tIP:
+		a, ok := parseIP(v)
+		return ok && t.ip.contains(a)
+	}
+	return false
+}
+
+// asciiFoldMatch is eicMatch for an ASCII operand, given lower-cased.
+func asciiFoldMatch(low string, v []byte, mode int) bool {
+	switch mode {
+	case 0:
+		if len(v) != len(low) {
+			return false
+		}
+	case 1:
+		if len(v) < len(low) {
+			return false
+		}
+		v = v[:len(low)]
+	default:
+		if len(v) < len(low) {
+			return false
+		}
+		v = v[len(v)-len(low):]
+	}
+	for i := 0; i < len(low); i++ {
+		c := v[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != low[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -31,6 +31,8 @@ type Matcher struct {
 	conds    []condC
 	rules    []ruleC
 	anchored [][]int32 // condition -> rules anchored on it
+	eager    []bool    // condition is indexed (evaluated while scanning)
+	tests    [][]*test // condition -> its tests (for lazy evaluation)
 	always   []int32   // rules with no positive condition
 	ids      []int     // distinct ids, ascending
 	pool     sync.Pool
@@ -156,19 +158,24 @@ func (b *Builder) Build() *Matcher {
 		m.nodes[getNode(path)].field = int32(f)
 	}
 
-	// per-field value matchers
-	m.fields = make([]fieldM, len(fieldPaths))
-	for ci, tests := range condTests {
-		fm := &m.fields[m.conds[ci].field]
-		for _, t := range tests {
-			fm.add(t, int32(ci))
+	// anchors: each rule is triggered by one of its positive conditions,
+	// chosen among the most selective kind; among those, the condition the
+	// fewest rules mention (a value shared by many rules is likely common).
+	refs := make([]int, len(m.conds))
+	for _, rc := range m.rules {
+		for _, c := range rc.conds {
+			refs[c]++
 		}
 	}
-	for i := range m.fields {
-		m.fields[i].finish()
+	class := func(score int) int {
+		switch {
+		case score >= 9:
+			return 3
+		case score >= 4:
+			return 2
+		}
+		return 1
 	}
-
-	// anchors
 	m.anchored = make([][]int32, len(m.conds))
 	for ri, rc := range m.rules {
 		best := int32(-1)
@@ -177,8 +184,21 @@ func (b *Builder) Build() *Matcher {
 			if cc.absent {
 				continue
 			}
-			if best < 0 || cc.score > m.conds[best].score ||
-				(cc.score == m.conds[best].score && len(m.anchored[c]) < len(m.anchored[best])) {
+			if best < 0 {
+				best = c
+				continue
+			}
+			bc := m.conds[best]
+			switch {
+			case class(cc.score) != class(bc.score):
+				if class(cc.score) > class(bc.score) {
+					best = c
+				}
+			case refs[c] != refs[best]:
+				if refs[c] < refs[best] {
+					best = c
+				}
+			case cc.score > bc.score:
 				best = c
 			}
 		}
@@ -188,37 +208,70 @@ func (b *Builder) Build() *Matcher {
 			m.anchored[best] = append(m.anchored[best], int32(ri))
 		}
 	}
+	// Only anchor conditions are indexed per field and evaluated while
+	// scanning; the others are checked on demand for candidate rules, so
+	// rules whose anchor didn't match cost nothing per event.
+	m.eager = make([]bool, len(m.conds))
+	for c, rs := range m.anchored {
+		m.eager[c] = len(rs) > 0
+	}
+	m.tests = condTests
+	m.fields = make([]fieldM, len(fieldPaths))
+	for ci, tests := range condTests {
+		if !m.eager[ci] {
+			continue
+		}
+		fm := &m.fields[m.conds[ci].field]
+		for _, t := range tests {
+			fm.add(t, int32(ci))
+		}
+	}
+	for i := range m.fields {
+		m.fields[i].finish()
+	}
 	nConds, nFields, nIDs := len(m.conds), len(m.fields), len(m.ids)
 	m.pool.New = func() any { return newScratch(nConds, nFields, nIDs) }
 	return m
 }
 
-// condScore estimates how selective a condition is (higher: fewer events).
+// condScore estimates how selective a condition is (higher: matches fewer
+// events, and cheap to index).
 func condScore(c *cond) int {
 	if c.absent || len(c.tests) == 0 {
 		return 0
 	}
-	score := 3
+	score := 100
 	for _, t := range c.tests {
 		s := 1
 		switch t.kind {
-		case tString, tNumber, tLiteral, tEIC:
-			s = 3
+		case tString, tNumber, tLiteral:
+			s = 10
+		case tEIC:
+			s = 9
 		case tIP:
-			s = 3
+			s = 9
 			if t.ip.lo != t.ip.hi {
-				s = 2
+				s = 5
 			}
-		case tPrefix, tSuffix, tPrefixEIC, tSuffixEIC:
-			if len(t.str) > 0 {
-				s = 2
+		case tPrefix, tPrefixEIC:
+			s = min(7, 3+len(t.str))
+			if len(t.str) == 0 {
+				s = 1
+			}
+		case tSuffix, tSuffixEIC:
+			s = min(6, 2+len(t.str))
+			if len(t.str) == 0 {
+				s = 1
 			}
 		case tWildcard:
-			if len(t.wild.leadLit) > 0 || len(t.wild.segs) == 1 {
-				s = 2
+			s = 2
+			if len(t.wild.segs) == 1 {
+				s = 10
+			} else if len(t.wild.leadLit) > 3 {
+				s = 4
 			}
 		case tRange:
-			s = 2
+			s = 4
 		}
 		if s < score {
 			score = s
@@ -268,10 +321,10 @@ func (m *Matcher) getScratch() *scratch {
 	}
 	s.vals = s.vals[:0]
 	s.mem = s.mem[:0]
-	s.hits = s.hits[:0]
 	s.matched = s.matched[:0]
 	s.matchedIDs = s.matchedIDs[:0]
 	s.stack = s.stack[:0]
+	s.arena = s.arena[:0]
 	return s
 }
 
@@ -319,7 +372,7 @@ func (m *Matcher) tryRule(r int32, s *scratch) {
 		if inArr {
 			arr = true
 		}
-		if s.condEpoch[c] == s.epoch {
+		if present && m.condMatched(c, s) {
 			continue
 		}
 		if cc.absent && (!present || (inArr && multi)) {
@@ -332,6 +385,34 @@ func (m *Matcher) tryRule(r int32, s *scratch) {
 	}
 	s.idEpoch[rc.id] = s.epoch
 	s.matchedIDs = append(s.matchedIDs, rc.id)
+}
+
+// condMatched reports whether some value of the condition's field (which
+// is present) satisfies one of its tests.
+func (m *Matcher) condMatched(c int32, s *scratch) bool {
+	if m.eager[c] {
+		return s.condEpoch[c] == s.epoch
+	}
+	if s.lazyEpoch[c] == s.epoch {
+		return s.lazyVal[c]
+	}
+	ok := false
+	for v := s.fieldHead[m.conds[c].field]; v >= 0 && !ok; v = s.vals[v].next {
+		ok = m.valueSatisfies(c, v, s)
+	}
+	s.lazyEpoch[c] = s.epoch
+	s.lazyVal[c] = ok
+	return ok
+}
+
+func (m *Matcher) valueSatisfies(c, v int32, s *scratch) bool {
+	val := &s.vals[v]
+	for _, t := range m.tests[c] {
+		if t.matches(val.kind, val.str) {
+			return true
+		}
+	}
+	return false
 }
 
 // search looks for a choice of one matching value per condition whose
@@ -359,10 +440,9 @@ func (m *Matcher) searchFrom(rc *ruleC, k int, s *scratch) bool {
 	}
 	c := rc.conds[k]
 	cc := &m.conds[c]
-	if s.condEpoch[c] == s.epoch {
-		for h := s.condHead[c]; h >= 0; h = s.hits[h].next {
-			v := s.hits[h].val
-			if s.consistentWithChosen(v) {
+	if s.fieldEpoch[cc.field] == s.epoch {
+		for v := s.fieldHead[cc.field]; v >= 0; v = s.vals[v].next {
+			if m.valueSatisfies(c, v, s) && s.consistentWithChosen(v) {
 				s.chosen = append(s.chosen, v)
 				if m.searchFrom(rc, k+1, s) {
 					return true
@@ -386,30 +466,31 @@ func (m *Matcher) searchFrom(rc *ruleC, k int, s *scratch) bool {
 type arrPos struct{ id, idx int32 }
 
 type valRec struct {
+	str         []byte // string content or number text
+	kind        uint8
 	mem, memLen int32
 	next        int32 // next value of the same field
 }
 
-type hit struct{ val, next int32 }
 
 type scratch struct {
 	epoch       uint32
 	condEpoch   []uint32
-	condHead    []int32
-	condLastVal []int32
 	fieldEpoch  []uint32
 	fieldHead   []int32
 	fieldInArr  []bool
 	idEpoch     []uint32
+	lazyEpoch   []uint32
+	lazyVal     []bool
 
 	vals       []valRec
 	mem        []arrPos
-	hits       []hit
 	matched    []int32 // conditions matched by some value
 	matchedIDs []int32
 	stack      []arrPos
 	out        []int32
-	buf        []byte // unescaped strings
+	buf        []byte // unescaped keys
+	arena      []byte // unescaped string values of the current event
 	lower      []byte
 	chosen     []int32
 	deferred   []int32
@@ -418,12 +499,12 @@ type scratch struct {
 func newScratch(nConds, nFields, nIDs int) *scratch {
 	return &scratch{
 		condEpoch:   make([]uint32, nConds),
-		condHead:    make([]int32, nConds),
-		condLastVal: make([]int32, nConds),
 		fieldEpoch:  make([]uint32, nFields),
 		fieldHead:   make([]int32, nFields),
 		fieldInArr:  make([]bool, nFields),
 		idEpoch:     make([]uint32, nIDs),
+		lazyEpoch:   make([]uint32, nConds),
+		lazyVal:     make([]bool, nConds),
 	}
 }
 
@@ -431,6 +512,7 @@ func (s *scratch) reset() {
 	clear(s.condEpoch)
 	clear(s.fieldEpoch)
 	clear(s.idEpoch)
+	clear(s.lazyEpoch)
 }
 
 func (s *scratch) consistentWithChosen(v int32) bool {
@@ -464,7 +546,7 @@ func (s *scratch) leaf(m *Matcher, f int32, kind uint8, v []byte) {
 		s.fieldHead[f] = -1
 		s.fieldInArr[f] = false
 	}
-	s.vals = append(s.vals, valRec{mem: memStart, memLen: int32(len(s.stack)), next: s.fieldHead[f]})
+	s.vals = append(s.vals, valRec{str: v, kind: kind, mem: memStart, memLen: int32(len(s.stack)), next: s.fieldHead[f]})
 	s.fieldHead[f] = vi
 	if len(s.stack) > 0 {
 		s.fieldInArr[f] = true
@@ -474,15 +556,7 @@ func (s *scratch) leaf(m *Matcher, f int32, kind uint8, v []byte) {
 	for _, c := range s.out {
 		if s.condEpoch[c] != s.epoch {
 			s.condEpoch[c] = s.epoch
-			s.condHead[c] = -1
-			s.condLastVal[c] = -1
 			s.matched = append(s.matched, c)
 		}
-		if s.condLastVal[c] == vi {
-			continue
-		}
-		s.condLastVal[c] = vi
-		s.hits = append(s.hits, hit{val: vi, next: s.condHead[c]})
-		s.condHead[c] = int32(len(s.hits) - 1)
 	}
 }

@@ -88,6 +88,7 @@ type test struct {
 	hiOpen  bool
 	ip      ipRange
 	eic     eicPattern
+	low     string // ASCII equals-ignore-case operand, lower-cased
 	eics    []eicPattern
 	wild    *wildcard
 	wilds   []*wildcard
@@ -418,7 +419,7 @@ func matchExpr(o *jval) (t *test, absent bool, msg string) {
 				return nil, false, msgOneKey
 			}
 			s := v.items[0].str
-			return &test{kind: eicKind, str: s, eic: compileEIC(s)}, false, ""
+			return newEIC(eicKind, s), false, ""
 		}
 		if v.kind != jString {
 			return nil, false, name + " match pattern must be a string"
@@ -478,7 +479,7 @@ func matchExpr(o *jval) (t *test, absent bool, msg string) {
 		if extra {
 			return nil, false, msgOneKey
 		}
-		return &test{kind: tEIC, str: v.str, eic: compileEIC(v.str)}, false, ""
+		return newEIC(tEIC, v.str), false, ""
 	case "wildcard":
 		if v.kind != jString {
 			return nil, false, "wildcard match pattern must be a string"
@@ -675,4 +676,12 @@ func anythingButSet(kind testKind, v *jval) (*test, string) {
 		}
 	}
 	return t, ""
+}
+
+func newEIC(kind testKind, s string) *test {
+	t := &test{kind: kind, str: s, eic: compileEIC(s)}
+	if isASCII(s) {
+		t.low = string(lowerASCII(nil, []byte(s)))
+	}
+	return t
 }

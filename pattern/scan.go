@@ -149,8 +149,10 @@ func (sc *scanner) value(n int32) error {
 		if node.field >= 0 {
 			v := sc.b[start+1 : end-1]
 			if esc {
-				sc.s.buf, _ = unescape(sc.s.buf[:0], v)
-				v = sc.s.buf
+				// unescaped values live in an arena until the event is done
+				a := len(sc.s.arena)
+				sc.s.arena, _ = unescape(sc.s.arena, v)
+				v = sc.s.arena[a:len(sc.s.arena):len(sc.s.arena)]
 			}
 			sc.s.leaf(sc.m, node.field, vString, v)
 		}
