@@ -472,16 +472,15 @@ type valRec struct {
 	next        int32 // next value of the same field
 }
 
-
 type scratch struct {
-	epoch       uint32
-	condEpoch   []uint32
-	fieldEpoch  []uint32
-	fieldHead   []int32
-	fieldInArr  []bool
-	idEpoch     []uint32
-	lazyEpoch   []uint32
-	lazyVal     []bool
+	epoch      uint32
+	condEpoch  []uint32
+	fieldEpoch []uint32
+	fieldHead  []int32
+	fieldInArr []bool
+	idEpoch    []uint32
+	lazyEpoch  []uint32
+	lazyVal    []bool
 
 	vals       []valRec
 	mem        []arrPos
@@ -498,13 +497,13 @@ type scratch struct {
 
 func newScratch(nConds, nFields, nIDs int) *scratch {
 	return &scratch{
-		condEpoch:   make([]uint32, nConds),
-		fieldEpoch:  make([]uint32, nFields),
-		fieldHead:   make([]int32, nFields),
-		fieldInArr:  make([]bool, nFields),
-		idEpoch:     make([]uint32, nIDs),
-		lazyEpoch:   make([]uint32, nConds),
-		lazyVal:     make([]bool, nConds),
+		condEpoch:  make([]uint32, nConds),
+		fieldEpoch: make([]uint32, nFields),
+		fieldHead:  make([]int32, nFields),
+		fieldInArr: make([]bool, nFields),
+		idEpoch:    make([]uint32, nIDs),
+		lazyEpoch:  make([]uint32, nConds),
+		lazyVal:    make([]bool, nConds),
 	}
 }
 
