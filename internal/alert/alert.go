@@ -58,7 +58,7 @@ func New(r *rule.Rule, ev *event.Event) Alert {
 		ErrorCode:     f.ErrorCode,
 		ErrorMessage:  f.ErrorMessage,
 		Outcome:       f.Outcome,
-		Summary:       r.Summary(ev),
+		Summary:       r.SummaryWith(ev, &f),
 		File:          ev.Origin.Name,
 		Record:        ev.Origin.Index,
 		Event:         json.RawMessage(ev.JSON),

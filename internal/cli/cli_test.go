@@ -397,3 +397,19 @@ func TestParseFlagsInterspersed(t *testing.T) {
 		t.Errorf("format %q positional %q", *f, pos)
 	}
 }
+
+func TestAppendCompact(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		"{\n  \"a\" : [ 1, 2 ],\r\n\t\"b\": \"x y\\\" \\\\\",\n \"c\": {\"d\": \" \\n \"} }",
+		`{}`, ` [ ] `, `"just a string with spaces"`,
+	} {
+		var want bytes.Buffer
+		if err := json.Compact(&want, []byte(in)); err != nil {
+			t.Fatal(err)
+		}
+		if got := appendCompact(nil, []byte(in)); string(got) != want.String() {
+			t.Errorf("appendCompact(%q) = %q, want %q", in, got, want.String())
+		}
+	}
+}

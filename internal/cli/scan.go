@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +33,7 @@ func runScan(ctx context.Context, args []string, env *Env) (int, error) {
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "files read in parallel")
 	strict := fs.Bool("strict", false, "exit 2 when any record or file could not be read (they are always reported)")
 	quiet := fs.Bool("quiet", false, "no summary line on stderr")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `FILE` (for development)")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return ExitFailure, err
@@ -53,6 +57,13 @@ func runScan(ctx context.Context, args []string, env *Env) (int, error) {
 	}
 	if *workers < 1 {
 		*workers = 1
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return ExitFailure, err
+		}
+		defer stop()
 	}
 	rules, err := loadRules(rulePaths, *builtin || len(rulePaths) == 0)
 	if err != nil {
@@ -218,6 +229,9 @@ drain:
 			}
 			alerts++
 		}
+		if werr = w.Flush(); werr != nil {
+			break
+		}
 	}
 	interrupted := ctx.Err()
 	cancel()
@@ -292,19 +306,76 @@ func (s *scanner) recordError(err error) {
 // alertWriter prints alerts in one output format.
 type alertWriter interface {
 	Write(a *alert.Alert) error
+	// Flush sends what is buffered (after each input, so a pipe sees
+	// alerts as inputs finish).
+	Flush() error
 	Close() error
 }
 
-type jsonWriter struct{ enc *json.Encoder }
-
-func newJSONWriter(w io.Writer) *jsonWriter {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return &jsonWriter{enc: enc}
+// jsonWriter prints one JSON object per line. The event, already JSON text,
+// is copied in as it is rather than re-encoded.
+type jsonWriter struct {
+	w   *bufio.Writer
+	buf     bytes.Buffer
+	enc     *json.Encoder
+	compact []byte
 }
 
-func (w *jsonWriter) Write(a *alert.Alert) error { return w.enc.Encode(a) }
-func (w *jsonWriter) Close() error               { return nil }
+func newJSONWriter(w io.Writer) *jsonWriter {
+	jw := &jsonWriter{w: bufio.NewWriterSize(w, 64<<10)}
+	jw.enc = json.NewEncoder(&jw.buf)
+	jw.enc.SetEscapeHTML(false)
+	return jw
+}
+
+func (w *jsonWriter) Write(a *alert.Alert) error {
+	ev := a.Event
+	b := *a
+	b.Event = nil
+	w.buf.Reset()
+	if err := w.enc.Encode(&b); err != nil {
+		return err
+	}
+	// Encode wrote {..., "event":null}\n: put the event in place of null.
+	line := bytes.TrimSuffix(bytes.TrimSuffix(w.buf.Bytes(), []byte("\n")), []byte("null}"))
+	w.w.Write(line)
+	if bytes.ContainsAny(ev, "\r\n") {
+		w.compact = appendCompact(w.compact[:0], ev)
+		ev = w.compact
+	}
+	w.w.Write(ev)
+	_, err := w.w.WriteString("}\n")
+	return err
+}
+
+// appendCompact appends the valid JSON text src to dst without the white
+// space between tokens (events keep their records' bytes as read, which may
+// be indented; a JSON line must not break).
+func appendCompact(dst, src []byte) []byte {
+	inString := false
+	start := 0
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case inString:
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == ' ' || c == '\n' || c == '\r' || c == '\t':
+			dst = append(dst, src[start:i]...)
+			start = i + 1
+		}
+	}
+	return append(dst, src[start:]...)
+}
+
+func (w *jsonWriter) Flush() error { return w.w.Flush() }
+func (w *jsonWriter) Close() error { return w.w.Flush() }
 
 // textWriter prints an aligned table; alignment needs every row, so rows are
 // held until Close.
@@ -332,6 +403,8 @@ func (w *textWriter) Write(a *alert.Alert) error {
 	return err
 }
 
+// Flush does nothing: the table is aligned over all rows at Close.
+func (w *textWriter) Flush() error { return nil }
 func (w *textWriter) Close() error { return w.tw.Flush() }
 
 // cell makes a value safe for one table cell: no tabs or line breaks, "-" for empty.
@@ -346,4 +419,16 @@ func cell(s string) string {
 		}
 		return r
 	}, s)
+}
+
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

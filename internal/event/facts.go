@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 )
@@ -29,44 +30,132 @@ type Facts struct {
 	Outcome string
 }
 
-// factsRecord is the part of a CloudTrail record Facts reads. Fields that
-// real data sometimes gives other types decode through json.RawMessage.
+// identity is the part of userIdentity Facts reads.
+type identity struct {
+	Type           string `json:"type"`
+	PrincipalID    string `json:"principalId"`
+	ARN            string `json:"arn"`
+	AccountID      string `json:"accountId"`
+	AccessKeyID    string `json:"accessKeyId"`
+	UserName       string `json:"userName"`
+	InvokedBy      string `json:"invokedBy"`
+	SessionContext struct {
+		Attributes struct {
+			MFAAuthenticated json.RawMessage `json:"mfaAuthenticated"`
+		} `json:"attributes"`
+		SessionIssuer struct {
+			UserName string `json:"userName"`
+			ARN      string `json:"arn"`
+		} `json:"sessionIssuer"`
+	} `json:"sessionContext"`
+}
+
+// factsRecord is the part of a CloudTrail record Facts reads.
 type factsRecord struct {
-	EventName       string `json:"eventName"`
-	EventSource     string `json:"eventSource"`
-	SourceIPAddress string `json:"sourceIPAddress"`
-	UserAgent       string `json:"userAgent"`
-	ErrorCode       string `json:"errorCode"`
-	ErrorMessage    string `json:"errorMessage"`
-	UserIdentity    struct {
-		Type           string `json:"type"`
-		PrincipalID    string `json:"principalId"`
-		ARN            string `json:"arn"`
-		AccountID      string `json:"accountId"`
-		AccessKeyID    string `json:"accessKeyId"`
-		UserName       string `json:"userName"`
-		InvokedBy      string `json:"invokedBy"`
-		SessionContext struct {
-			Attributes struct {
-				MFAAuthenticated json.RawMessage `json:"mfaAuthenticated"`
-			} `json:"attributes"`
-			SessionIssuer struct {
-				UserName string `json:"userName"`
-				ARN      string `json:"arn"`
-			} `json:"sessionIssuer"`
-		} `json:"sessionContext"`
-	} `json:"userIdentity"`
-	AdditionalEventData map[string]json.RawMessage `json:"additionalEventData"`
-	ResponseElements    map[string]json.RawMessage `json:"responseElements"`
+	EventName, EventSource, SourceIPAddress, UserAgent, ErrorCode, ErrorMessage string
+	UserIdentity                                                                identity
+	MFAUsed                                                                     string
+	Outcome                                                                     string
 	// Datadog-export-enriched records move sourceIPAddress and userAgent.
-	Network struct {
-		Client struct {
-			IP string `json:"ip"`
-		} `json:"client"`
-	} `json:"network"`
-	HTTP struct {
-		UserAgent string `json:"useragent"`
-	} `json:"http"`
+	NetworkClientIP, HTTPUserAgent string
+}
+
+// outcomeKeys are the responseElements members that say how a sign-in
+// step ended, in order of preference.
+var outcomeKeys = [...]string{"ConsoleLogin", "SwitchRole", "CheckMfa", "PasswordUpdated", "UserAuthentication", "CredentialVerification", "CredentialChallenge", "ExternalIdPDirectoryLogin"}
+
+// readFacts reads the members Facts needs from a record, without decoding
+// the rest (requestParameters and responseElements can be large). A member
+// of an unexpected type is skipped.
+func readFacts(rec []byte) factsRecord {
+	var r factsRecord
+	outcome := len(outcomeKeys)
+	members(rec, func(k, v []byte) {
+		switch string(k) {
+		case "eventName":
+			r.EventName = stringValue(v)
+		case "eventSource":
+			r.EventSource = stringValue(v)
+		case "sourceIPAddress":
+			r.SourceIPAddress = stringValue(v)
+		case "userAgent":
+			r.UserAgent = stringValue(v)
+		case "errorCode":
+			r.ErrorCode = stringValue(v)
+		case "errorMessage":
+			r.ErrorMessage = stringValue(v)
+		case "userIdentity":
+			var u identity
+			if json.Unmarshal(v, &u) == nil {
+				r.UserIdentity = u
+			}
+		case "additionalEventData":
+			members(v, func(k, v []byte) {
+				if string(k) == "MFAUsed" {
+					r.MFAUsed = rawString(v)
+				}
+			})
+		case "responseElements":
+			members(v, func(k, v []byte) {
+				for i, ok := range outcomeKeys[:outcome] {
+					if string(k) == ok {
+						if s := rawString(v); s != "" {
+							r.Outcome, outcome = s, i
+						}
+						return
+					}
+				}
+			})
+		case "network":
+			members(v, func(k, v []byte) {
+				if string(k) == "client" {
+					members(v, func(k, v []byte) {
+						if string(k) == "ip" {
+							r.NetworkClientIP = stringValue(v)
+						}
+					})
+				}
+			})
+		case "http":
+			members(v, func(k, v []byte) {
+				if string(k) == "useragent" {
+					r.HTTPUserAgent = stringValue(v)
+				}
+			})
+		}
+	})
+	return r
+}
+
+// members calls fn with the key (raw, as written) and the value of each
+// member of the JSON object b, in order. It stops quietly at anything that
+// is not a well-formed object.
+func members(b []byte, fn func(key, val []byte)) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return
+	}
+	var st []byte
+	for i = skipSpace(b, i+1); i < len(b) && b[i] == '"'; {
+		ke, err := scanString(b, i, true)
+		if err != nil {
+			return
+		}
+		key := b[i+1 : ke-1]
+		i = skipSpace(b, ke)
+		if i >= len(b) || b[i] != ':' {
+			return
+		}
+		vs := skipSpace(b, i+1)
+		if i, st, err = valueEnd(b, vs, true, st[:0]); err != nil {
+			return
+		}
+		fn(key, b[vs:i])
+		if i = skipSpace(b, i); i >= len(b) || b[i] != ',' {
+			return
+		}
+		i = skipSpace(b, i+1)
+	}
 }
 
 // Facts reads the readable story of the event from its CloudTrail record.
@@ -77,19 +166,7 @@ func (e *Event) Facts() Facts {
 		f.EventSource = e.Source
 		return f
 	}
-	var r factsRecord
-	// Fields of unexpected types are skipped, not fatal: decode what we can
-	// member by member when the whole does not decode.
-	if json.Unmarshal(e.Record, &r) != nil {
-		r = factsRecord{}
-		var m map[string]json.RawMessage
-		if json.Unmarshal(e.Record, &m) == nil {
-			for k, v := range m {
-				one, _ := json.Marshal(map[string]json.RawMessage{k: v})
-				_ = json.Unmarshal(one, &r)
-			}
-		}
-	}
+	r := readFacts(e.Record)
 	u := &r.UserIdentity
 	f.EventName = r.EventName
 	f.EventSource = r.EventSource
@@ -98,27 +175,22 @@ func (e *Event) Facts() Facts {
 	f.AccessKeyID = u.AccessKeyID
 	f.SourceIP = r.SourceIPAddress
 	if f.SourceIP == "" {
-		f.SourceIP = r.Network.Client.IP
+		f.SourceIP = r.NetworkClientIP
 	}
 	f.UserAgent = r.UserAgent
 	if f.UserAgent == "" {
-		f.UserAgent = r.HTTP.UserAgent
+		f.UserAgent = r.HTTPUserAgent
 	}
 	f.ErrorCode = r.ErrorCode
 	f.ErrorMessage = r.ErrorMessage
 	f.Principal = principal(u.Type, u.UserName, u.ARN, u.PrincipalID, u.InvokedBy, u.SessionContext.SessionIssuer.UserName)
 
-	if v := rawString(r.AdditionalEventData["MFAUsed"]); v != "" {
-		f.MFA = yesNo(v)
+	if r.MFAUsed != "" {
+		f.MFA = yesNo(r.MFAUsed)
 	} else {
 		f.MFA = yesNo(rawString(u.SessionContext.Attributes.MFAAuthenticated))
 	}
-	for _, k := range [...]string{"ConsoleLogin", "SwitchRole", "CheckMfa", "PasswordUpdated", "UserAuthentication", "CredentialVerification", "CredentialChallenge", "ExternalIdPDirectoryLogin"} {
-		if v := rawString(r.ResponseElements[k]); v != "" {
-			f.Outcome = v
-			break
-		}
-	}
+	f.Outcome = r.Outcome
 	return f
 }
 
@@ -180,11 +252,22 @@ func rawString(v json.RawMessage) string {
 	if len(v) == 0 || string(v) == "null" {
 		return ""
 	}
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1])
+	}
 	var s string
 	if json.Unmarshal(v, &s) == nil {
 		return s
 	}
 	return string(v)
+}
+
+// stringValue reads a JSON string; anything else gives "".
+func stringValue(v []byte) string {
+	if len(v) < 2 || v[0] != '"' {
+		return ""
+	}
+	return rawString(v)
 }
 
 // yesNo normalises MFA flags: "YES", "Yes", "true" -> "Yes"; "No",
@@ -197,4 +280,23 @@ func yesNo(v string) string {
 		return "No"
 	}
 	return ""
+}
+
+// Lookup returns the raw JSON value at the path of object keys in the JSON
+// object b (for an Event, b is usually e.JSON: Lookup(e.JSON, "detail",
+// "userIdentity", "arn")). It reads only what leads to the value.
+func Lookup(b []byte, keys ...string) (json.RawMessage, bool) {
+	for _, k := range keys {
+		var found []byte
+		members(b, func(key, val []byte) {
+			if string(key) == k {
+				found = val // the last of duplicate keys wins, as in decoding
+			}
+		})
+		if found == nil {
+			return nil, false
+		}
+		b = found
+	}
+	return b, true
 }

@@ -161,3 +161,27 @@ func TestFactsOddTypes(t *testing.T) {
 		t.Errorf("got %+v", f)
 	}
 }
+
+func TestLookup(t *testing.T) {
+	b := []byte(`{"a":{"b":[1,2],"c":{"d":"x\"y"},"c":{"d":"last"}},"e":null, "f" : { "g" : true } }`)
+	cases := []struct {
+		path []string
+		want string
+		ok   bool
+	}{
+		{[]string{"a", "b"}, `[1,2]`, true},
+		{[]string{"a", "c", "d"}, `"last"`, true},
+		{[]string{"e"}, `null`, true},
+		{[]string{"f", "g"}, `true`, true},
+		{[]string{"a", "b", "0"}, ``, false},
+		{[]string{"x"}, ``, false},
+		{[]string{"e", "x"}, ``, false},
+		{nil, string(b), true},
+	}
+	for _, c := range cases {
+		got, ok := Lookup(b, c.path...)
+		if ok != c.ok || string(got) != c.want {
+			t.Errorf("Lookup(%q) = %s, %v; want %s, %v", c.path, got, ok, c.want, c.ok)
+		}
+	}
+}

@@ -47,7 +47,7 @@ func TestBuiltin(t *testing.T) {
 		// Every summary renders on every test event without a template
 		// error and without "<no value>".
 		for _, tc := range r.Tests {
-			s, err := r.renderSummary(tc.Event)
+			s, err := r.renderSummary(tc.Event, nil)
 			if err != nil {
 				t.Errorf("%s: summary on %q: %v", r.Name, tc.Name, err)
 			}

@@ -415,7 +415,7 @@ func (p *fileParser) rule(n *yaml.Node, field string) *Rule {
 	}
 	if r.summary != nil {
 		for _, tc := range r.Tests {
-			if _, err := r.renderSummary(tc.Event); err != nil {
+			if _, err := r.renderSummary(tc.Event, nil); err != nil {
 				p.errorf(sumNode, sumField, "on test %q: %v", tc.Name, err)
 				break
 			}

@@ -29,6 +29,9 @@ func summaryFuncs() template.FuncMap {
 		// "<no value>".
 		"index": func(v any, keys ...any) any {
 			for _, k := range keys {
+				if r, ok := v.(*summaryRoot); ok {
+					v = r.all()
+				}
 				switch m := v.(type) {
 				case map[string]any:
 					s, ok := k.(string)
@@ -52,6 +55,9 @@ func summaryFuncs() template.FuncMap {
 			return v
 		},
 		"json": func(v any) string {
+			if r, ok := v.(*summaryRoot); ok {
+				v = r.all()
+			}
 			b, err := json.Marshal(v)
 			if err != nil {
 				return ""
@@ -112,6 +118,16 @@ func isEmpty(v any) bool {
 // lookupPath walks keys down maps from v; a missing key or a JSON null gives
 // "" so that templates render missing values as empty text.
 func lookupPath(v any, keys ...string) any {
+	if r, ok := v.(*summaryRoot); ok {
+		if len(keys) == 0 {
+			return r.all()
+		}
+		f, ok := convenienceKeys[keys[0]]
+		if !ok {
+			return r.path(keys)
+		}
+		v, keys = f(r), keys[1:]
+	}
 	for _, k := range keys {
 		m, ok := v.(map[string]any)
 		if !ok {
@@ -223,54 +239,113 @@ func pathCall(pos parse.Pos, recv parse.Node, keys []string) parse.Node {
 	return &parse.PipeNode{NodeType: parse.NodePipe, Pos: pos, Cmds: []*parse.CommandNode{cmd}}
 }
 
-// summaryData is what a summary template sees: the EventBridge envelope as a
-// map, plus convenience keys from the event's facts.
-func summaryData(ev *event.Event) map[string]any {
+// summaryRoot is what a summary template sees as dot: the EventBridge
+// envelope plus convenience keys from the event's facts. Both are computed
+// on first use, so a template that names only convenience keys never
+// decodes the event.
+type summaryRoot struct {
+	ev       *event.Event
+	facts    *event.Facts
+	envelope map[string]any // decoded on first use
+	decoded  bool
+}
+
+// convenienceKeys are the summary keys computed from the event rather than
+// read from its JSON.
+var convenienceKeys = map[string]func(*summaryRoot) string{
+	"principal":      func(r *summaryRoot) string { return r.fact().Principal },
+	"principal_type": func(r *summaryRoot) string { return r.fact().PrincipalType },
+	"principal_arn":  func(r *summaryRoot) string { return r.fact().PrincipalARN },
+	"access_key_id":  func(r *summaryRoot) string { return r.fact().AccessKeyID },
+	"source_ip":      func(r *summaryRoot) string { return r.fact().SourceIP },
+	"user_agent":     func(r *summaryRoot) string { return r.fact().UserAgent },
+	"mfa":            func(r *summaryRoot) string { return r.fact().MFA },
+	"event_name":     func(r *summaryRoot) string { return r.fact().EventName },
+	"event_source":   func(r *summaryRoot) string { return r.fact().EventSource },
+	"error_code":     func(r *summaryRoot) string { return r.fact().ErrorCode },
+	"error_message":  func(r *summaryRoot) string { return r.fact().ErrorMessage },
+	"outcome":        func(r *summaryRoot) string { return r.fact().Outcome },
+	"event_id":       func(r *summaryRoot) string { return r.ev.Key() },
+	"account":        func(r *summaryRoot) string { return r.ev.Account },
+	"region":         func(r *summaryRoot) string { return r.ev.Region },
+	"time": func(r *summaryRoot) string {
+		if r.ev.Time.IsZero() {
+			return ""
+		}
+		return r.ev.Time.UTC().Format(time.RFC3339)
+	},
+}
+
+func (r *summaryRoot) fact() *event.Facts {
+	if r.facts == nil {
+		f := r.ev.Facts()
+		r.facts = &f
+	}
+	return r.facts
+}
+
+// env returns the decoded EventBridge envelope.
+func (r *summaryRoot) env() map[string]any {
+	if !r.decoded {
+		r.decoded = true
+		if len(r.ev.JSON) > 0 {
+			d := json.NewDecoder(bytes.NewReader(r.ev.JSON))
+			d.UseNumber()
+			_ = d.Decode(&r.envelope) // the matcher already read it as JSON
+		}
+	}
+	return r.envelope
+}
+
+// path returns the envelope's value at a path of keys, decoding only that
+// value; "" when it is missing or null.
+func (r *summaryRoot) path(keys []string) any {
+	raw, ok := event.Lookup(r.ev.JSON, keys...)
+	if !ok {
+		return ""
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil || v == nil {
+		return ""
+	}
+	return v
+}
+
+// all returns the whole of what the template sees, as one map.
+func (r *summaryRoot) all() map[string]any {
 	m := map[string]any{}
-	if len(ev.JSON) > 0 {
-		d := json.NewDecoder(bytes.NewReader(ev.JSON))
-		d.UseNumber()
-		var v map[string]any
-		if err := d.Decode(&v); err == nil && v != nil {
-			m = v
-		}
+	for k, v := range r.env() {
+		m[k] = v
 	}
-	f := ev.Facts()
-	set := func(k, v string) {
+	for k, f := range convenienceKeys {
 		if _, ok := m[k]; !ok {
-			m[k] = v
+			m[k] = f(r)
 		}
-	}
-	set("principal", f.Principal)
-	set("principal_type", f.PrincipalType)
-	set("principal_arn", f.PrincipalARN)
-	set("access_key_id", f.AccessKeyID)
-	set("source_ip", f.SourceIP)
-	set("user_agent", f.UserAgent)
-	set("mfa", f.MFA)
-	set("event_name", f.EventName)
-	set("event_source", f.EventSource)
-	set("error_code", f.ErrorCode)
-	set("error_message", f.ErrorMessage)
-	set("outcome", f.Outcome)
-	set("event_id", ev.Key())
-	set("account", ev.Account)
-	set("region", ev.Region)
-	if ev.Time.IsZero() {
-		set("time", "")
-	} else {
-		set("time", ev.Time.UTC().Format(time.RFC3339))
 	}
 	return m
 }
 
-func (r *Rule) renderSummary(ev *event.Event) (string, error) {
+// String is what {{.}} prints.
+func (r *summaryRoot) String() string {
+	b, _ := json.Marshal(r.all())
+	return string(b)
+}
+
+// summaryData is what a summary template sees. f, when not nil, is the
+// event's facts, already read.
+func summaryData(ev *event.Event, f *event.Facts) *summaryRoot {
+	return &summaryRoot{ev: ev, facts: f}
+}
+
+func (r *Rule) renderSummary(ev *event.Event, f *event.Facts) (string, error) {
 	t := r.summary
 	if t == nil {
 		return r.Name, nil
 	}
 	var b strings.Builder
-	if err := t.Execute(&b, summaryData(ev)); err != nil {
+	if err := t.Execute(&b, summaryData(ev, f)); err != nil {
 		return "", err
 	}
 	return b.String(), nil
@@ -279,8 +354,12 @@ func (r *Rule) renderSummary(ev *event.Event) (string, error) {
 // Summary renders the rule's summary template over ev. A missing value
 // renders as empty text. If the template fails on this event, Summary
 // returns the rule's name and the error, so an alert always has a summary.
-func (r *Rule) Summary(ev *event.Event) string {
-	s, err := r.renderSummary(ev)
+func (r *Rule) Summary(ev *event.Event) string { return r.SummaryWith(ev, nil) }
+
+// SummaryWith is Summary for a caller that has already read the event's
+// facts (f may be nil).
+func (r *Rule) SummaryWith(ev *event.Event, f *event.Facts) string {
+	s, err := r.renderSummary(ev, f)
 	if err != nil {
 		return fmt.Sprintf("%s (summary: %v)", r.Name, err)
 	}
