@@ -1,6 +1,7 @@
 package pattern
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -232,7 +233,18 @@ func (p *treeParser) str() (string, error) {
 // index just past the closing quote and whether the string holds escapes.
 func scanString(s []byte, i int) (end int, esc bool, ok bool) {
 	i++
-	for i < len(s) {
+	for {
+		// eight bytes at a time while none is a quote, backslash or control
+		for i+8 <= len(s) {
+			x := binary.LittleEndian.Uint64(s[i:])
+			if (x-lsb*0x20)&^x&msb|hasZero(x^(lsb*'"'))|hasZero(x^(lsb*'\\')) != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			return 0, false, false
+		}
 		c := s[i]
 		if c == '"' {
 			return i + 1, esc, true
@@ -261,8 +273,14 @@ func scanString(s []byte, i int) (end int, esc bool, ok bool) {
 		}
 		i++
 	}
-	return 0, false, false
 }
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+func hasZero(x uint64) uint64 { return (x - lsb) &^ x & msb }
 
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')

@@ -41,7 +41,33 @@ type Matcher struct {
 // pathNode is a node of the trie of used field paths. Node 0 is the root.
 type pathNode struct {
 	kids  map[string]int32
-	field int32 // -1 if no field ends here
+	byLen [][]kidEntry // kids bucketed by key length (faster than hashing)
+	field int32        // -1 if no field ends here
+}
+
+type kidEntry struct {
+	key  string
+	node int32
+}
+
+const maxBucketedKey = 64
+
+func (n *pathNode) kid(key []byte) int32 {
+	if len(key) < len(n.byLen) {
+		for _, e := range n.byLen[len(key)] {
+			if e.key == string(key) {
+				return e.node
+			}
+		}
+		return -1
+	}
+	if len(key) < maxBucketedKey {
+		return -1
+	}
+	if c, ok := n.kids[string(key)]; ok {
+		return c
+	}
+	return -1
 }
 
 type condC struct {
@@ -157,6 +183,18 @@ func (b *Builder) Build() *Matcher {
 		}
 		m.nodes[getNode(path)].field = int32(f)
 	}
+	for i := range m.nodes {
+		n := &m.nodes[i]
+		for k, to := range n.kids {
+			if len(k) >= maxBucketedKey {
+				continue
+			}
+			for len(n.byLen) <= len(k) {
+				n.byLen = append(n.byLen, nil)
+			}
+			n.byLen[len(k)] = append(n.byLen[len(k)], kidEntry{k, to})
+		}
+	}
 
 	// anchors: each rule is triggered by one of its positive conditions,
 	// chosen among the most selective kind; among those, the condition the
@@ -167,38 +205,27 @@ func (b *Builder) Build() *Matcher {
 			refs[c]++
 		}
 	}
-	class := func(score int) int {
-		switch {
-		case score >= 9:
-			return 3
-		case score >= 4:
-			return 2
+	// estimated cost of anchoring on c: how often it may match (kind of
+	// test, and how many rules share it) per rule it triggers.
+	cost := func(c int32) int {
+		w := 64
+		switch sc := m.conds[c].score; {
+		case sc >= 9:
+			w = 1
+		case sc >= 4:
+			w = 4
 		}
-		return 1
+		return w * refs[c]
 	}
 	m.anchored = make([][]int32, len(m.conds))
 	for ri, rc := range m.rules {
 		best := int32(-1)
 		for _, c := range rc.conds {
-			cc := m.conds[c]
-			if cc.absent {
+			if m.conds[c].absent {
 				continue
 			}
-			if best < 0 {
-				best = c
-				continue
-			}
-			bc := m.conds[best]
-			switch {
-			case class(cc.score) != class(bc.score):
-				if class(cc.score) > class(bc.score) {
-					best = c
-				}
-			case refs[c] != refs[best]:
-				if refs[c] < refs[best] {
-					best = c
-				}
-			case cc.score > bc.score:
+			if best < 0 || cost(c) < cost(best) ||
+				(cost(c) == cost(best) && m.conds[c].score > m.conds[best].score) {
 				best = c
 			}
 		}

@@ -36,6 +36,9 @@ func (sc *scanner) fail(msg string) error { return &eventError{msg: msg, off: sc
 func (sc *scanner) ws() {
 	b := sc.b
 	i := sc.i
+	if i < len(b) && b[i] > ' ' {
+		return
+	}
 	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
 		i++
 	}
@@ -63,7 +66,7 @@ func (sc *scanner) object(n int32) error {
 	if sc.depth > maxDepth {
 		return sc.fail("nesting too deep")
 	}
-	kids := sc.m.nodes[n].kids
+	node := &sc.m.nodes[n]
 	sc.i++
 	sc.ws()
 	if sc.i < len(sc.b) && sc.b[sc.i] == '}' {
@@ -82,15 +85,13 @@ func (sc *scanner) object(n int32) error {
 		}
 		sc.i = end
 		child := int32(-1)
-		if kids != nil {
+		if node.kids != nil {
 			key := sc.b[start+1 : end-1]
 			if esc {
 				sc.s.buf, _ = unescape(sc.s.buf[:0], key)
 				key = sc.s.buf
 			}
-			if c, ok := kids[string(key)]; ok {
-				child = c
-			}
+			child = node.kid(key)
 		}
 		sc.ws()
 		if sc.i >= len(sc.b) || sc.b[sc.i] != ':' {

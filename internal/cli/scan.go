@@ -315,7 +315,7 @@ type alertWriter interface {
 // jsonWriter prints one JSON object per line. The event, already JSON text,
 // is copied in as it is rather than re-encoded.
 type jsonWriter struct {
-	w   *bufio.Writer
+	w       *bufio.Writer
 	buf     bytes.Buffer
 	enc     *json.Encoder
 	compact []byte
