@@ -413,3 +413,19 @@ func TestAppendCompact(t *testing.T) {
 		}
 	}
 }
+
+func TestScanProgress(t *testing.T) {
+	t.Parallel()
+	code, _, errOut := run(t, "", "scan", "--progress", "always", "--format", "json", examples)
+	if code != ExitFound {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(errOut, "files 0/5") || !strings.Contains(errOut, "events/s") || !strings.Contains(errOut, "\r\033[K") {
+		t.Errorf("no progress line on stderr:\n%q", errOut)
+	}
+	// Without a terminal, auto shows none.
+	_, _, errOut = run(t, "", "scan", "--format", "json", examples)
+	if strings.Contains(errOut, "events/s") {
+		t.Errorf("progress shown without a terminal:\n%q", errOut)
+	}
+}

@@ -24,6 +24,7 @@ func startProgress(env *Env, s *scanner) *progressBar {
 		defer p.wg.Done()
 		t := time.NewTicker(progressEvery)
 		defer t.Stop()
+		p.draw()
 		for {
 			select {
 			case <-t.C:
