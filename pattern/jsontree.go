@@ -1,7 +1,6 @@
 package pattern
 
 import (
-	"encoding/binary"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -234,13 +233,12 @@ func (p *treeParser) str() (string, error) {
 func scanString(s []byte, i int) (end int, esc bool, ok bool) {
 	i++
 	for {
-		// eight bytes at a time while none is a quote, backslash or control
-		for i+8 <= len(s) {
-			x := binary.LittleEndian.Uint64(s[i:])
-			if (x-lsb*0x20)&^x&msb|hasZero(x^(lsb*'"'))|hasZero(x^(lsb*'\\')) != 0 {
-				break
-			}
-			i += 8
+		// skip ordinary bytes, four at a time
+		for i+4 <= len(s) && strPlain[s[i]]&strPlain[s[i+1]]&strPlain[s[i+2]]&strPlain[s[i+3]] != 0 {
+			i += 4
+		}
+		for i < len(s) && strPlain[s[i]] != 0 {
+			i++
 		}
 		if i >= len(s) {
 			return 0, false, false
@@ -275,12 +273,15 @@ func scanString(s []byte, i int) (end int, esc bool, ok bool) {
 	}
 }
 
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
-func hasZero(x uint64) uint64 { return (x - lsb) &^ x & msb }
+// strPlain[c] is 1 for bytes that need no attention inside a JSON string.
+var strPlain = func() (t [256]byte) {
+	for c := 0x20; c < 256; c++ {
+		if c != '"' && c != '\\' {
+			t[c] = 1
+		}
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
