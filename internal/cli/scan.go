@@ -262,6 +262,7 @@ func (s *scanner) scanInput(ctx context.Context, j *job) {
 		r = f
 	}
 	dec := event.NewDecoder(r, name)
+	defer dec.Close()
 	var matched []*rule.Rule
 	var lastBytes int64
 	for n := 0; ; n++ {

@@ -70,6 +70,7 @@ func BenchmarkDecode(b *testing.B) {
 						}
 						n++
 					}
+					d.Close()
 				}
 			}
 			b.ReportMetric(float64(n), "events/op")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -76,6 +77,7 @@ type Decoder struct {
 	index   int
 	done    bool
 	sub     *Decoder // a nested payload being read
+	pooled  *pooledState
 }
 
 // countReader counts the bytes read through it.
@@ -97,7 +99,48 @@ func NewDecoder(r io.Reader, name string) *Decoder {
 }
 
 func newDecoder(r io.Reader, name string, depth int) *Decoder {
-	return &Decoder{name: name, cr: countReader{r: r}, depth: depth}
+	d := &Decoder{name: name, cr: countReader{r: r}, depth: depth}
+	if depth == 0 {
+		d.pooled = statePool.Get().(*pooledState)
+		d.buf = d.pooled.buf
+	}
+	return d
+}
+
+// pooledState is what a Decoder needs per input and can reuse for the next
+// one: the read buffer and the gzip reader, the main allocations of a
+// decoder (CloudTrail writes many small files).
+type pooledState struct {
+	buf []byte
+	br  *bufio.Reader
+	zr  *gzip.Reader
+}
+
+// statePool holds the state of closed decoders.
+var statePool = sync.Pool{New: func() any { return new(pooledState) }}
+
+// maxPooledBuf is the largest read buffer kept for reuse.
+const maxPooledBuf = 1 << 20
+
+// Close releases the decoder's buffers for reuse by later decoders. The
+// decoder must not be used after Close; events it returned stay valid (they
+// never alias its buffers). Close does not close the underlying reader.
+func (d *Decoder) Close() error {
+	p := d.pooled
+	if p == nil {
+		return nil
+	}
+	d.pooled = nil
+	d.done = true
+	if cap(d.buf) <= maxPooledBuf {
+		p.buf = d.buf[:cap(d.buf)]
+	} else {
+		p.buf = nil
+	}
+	d.buf, d.pos, d.end = nil, 0, 0
+	d.in = eofReader{}
+	statePool.Put(p)
+	return nil
 }
 
 // BytesRead returns the input bytes (compressed, when gzipped) consumed so
@@ -220,7 +263,18 @@ func (d *Decoder) sniff() error {
 		d.in = r
 		return nil
 	}
-	zr, err := gzip.NewReader(bufio.NewReaderSize(r, 32<<10))
+	var zr *gzip.Reader
+	if p := d.pooled; p != nil && p.zr != nil {
+		p.br.Reset(r)
+		zr = p.zr
+		err = zr.Reset(p.br)
+	} else {
+		br := bufio.NewReaderSize(r, 32<<10)
+		zr, err = gzip.NewReader(br)
+		if p := d.pooled; p != nil && err == nil {
+			p.br, p.zr = br, zr
+		}
+	}
 	if err != nil {
 		d.in = eofReader{}
 		return fmt.Errorf("gzip: %w", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -449,6 +450,56 @@ func TestIsDigest(t *testing.T) {
 	for path, want := range tests {
 		if got := IsDigest(path); got != want {
 			t.Errorf("IsDigest(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
+// Decoders reuse the buffers and gzip readers of closed ones: events read
+// through reused state are the same, and stay valid after Close.
+func TestDecoderReuseAfterClose(t *testing.T) {
+	var plain bytes.Buffer
+	plain.WriteString(`{"Records":[`)
+	for i := 0; i < 50; i++ {
+		if i > 0 {
+			plain.WriteByte(',')
+		}
+		fmt.Fprintf(&plain, `{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:%02dZ","eventSource":"iam.amazonaws.com","eventName":"E%d","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventID":"id-%d","eventType":"AwsApiCall","pad":"%s"}`, i%60, i, i, strings.Repeat("x", i*100))
+	}
+	plain.WriteString(`]}`)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(plain.Bytes())
+	zw.Close()
+
+	read := func(b []byte) []*Event {
+		d := NewDecoder(bytes.NewReader(b), "x")
+		defer d.Close()
+		var evs []*Event
+		for {
+			e, err := d.Next()
+			if err == io.EOF {
+				return evs
+			}
+			if err == nil {
+				evs = append(evs, e)
+			}
+		}
+	}
+	first := read(gz.Bytes())
+	want := make([]string, len(first))
+	for i, e := range first {
+		want[i] = string(e.JSON)
+	}
+	for _, input := range [][]byte{plain.Bytes(), gz.Bytes(), []byte("garbage"), gz.Bytes()[:100], gz.Bytes()} {
+		read(input)
+	}
+	again := read(gz.Bytes())
+	if len(again) != 50 || len(first) != 50 {
+		t.Fatalf("got %d and %d events, want 50", len(first), len(again))
+	}
+	for i := range first {
+		if string(first[i].JSON) != want[i] || string(again[i].JSON) != want[i] {
+			t.Fatalf("event %d changed after its decoder's state was reused", i)
 		}
 	}
 }
