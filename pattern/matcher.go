@@ -448,10 +448,25 @@ func (m *Matcher) valueSatisfies(c, v int32, s *scratch) bool {
 func (m *Matcher) search(rc *ruleC, s *scratch) bool {
 	s.chosen = s.chosen[:0]
 	s.deferred = s.deferred[:0]
-	return m.searchFrom(rc, 0, s)
+	s.steps = 0
+	ok := m.searchFrom(rc, 0, s)
+	if s.steps > maxSearchSteps {
+		// A crafted event could make the search exponential; past the
+		// budget, array consistency is given up (the answer of event-ruler's
+		// deprecated rulesForEvent) rather than spending unbounded time.
+		return true
+	}
+	return ok
 }
 
+// maxSearchSteps bounds the array-consistency search per rule and event.
+const maxSearchSteps = 1 << 14
+
 func (m *Matcher) searchFrom(rc *ruleC, k int, s *scratch) bool {
+	s.steps++
+	if s.steps > maxSearchSteps {
+		return false
+	}
 	if k == len(rc.conds) {
 		for _, f := range s.deferred {
 			if s.fieldEpoch[f] != s.epoch {
@@ -519,6 +534,7 @@ type scratch struct {
 	arena      []byte // unescaped string values of the current event
 	lower      []byte
 	chosen     []int32
+	steps      int
 	deferred   []int32
 }
 
