@@ -332,6 +332,9 @@ func TestMatcherIDs(t *testing.T) {
 }
 
 func TestMatchAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
 	b := NewBuilder()
 	b.Add(1, MustParse(`{"detail":{"eventName":["CreateUser"],"userIdentity":{"arn":[{"wildcard":"arn:aws:iam::*:user/*"}]}}}`))
 	b.Add(2, MustParse(`{"detail":{"sourceIPAddress":[{"cidr":"10.0.0.0/8"}],"errorCode":[{"exists":false}]}}`))
@@ -345,5 +348,35 @@ func TestMatchAllocs(t *testing.T) {
 	}
 	if len(dst) != 2 {
 		t.Errorf("Match = %v, want [1 2]", dst)
+	}
+}
+
+func TestConcurrentMatch(t *testing.T) {
+	b := NewBuilder()
+	b.Add(1, MustParse(`{"e":{"f":["Anna"],"l":["Jones"]}}`))
+	b.Add(2, MustParse(`{"e":{"f":[{"prefix":"P"}]}}`))
+	m := b.Build()
+	events := []string{
+		`{"e":[{"f":"Anna","l":"Smith"},{"f":"Peter","l":"Jones"}]}`,
+		`{"e":[{"f":"Anna","l":"Jones"}]}`,
+		`{"e":{"f":"Paul"}}`,
+	}
+	want := [][]int{{2}, {1}, {2}}
+	done := make(chan bool)
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- true }()
+			for i := 0; i < 200; i++ {
+				k := (i + g) % len(events)
+				got, err := m.Match([]byte(events[k]), nil)
+				if err != nil || !reflect.DeepEqual(got, want[k]) {
+					t.Errorf("event %d: got %v, %v; want %v", k, got, err, want[k])
+					return
+				}
+			}
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
 	}
 }
