@@ -442,12 +442,11 @@ func (m *Matcher) valueSatisfies(c, v int32, s *scratch) bool {
 	return false
 }
 
-// search looks for a choice of one matching value per condition whose
-// array memberships are consistent (event-ruler's array consistency);
-// absence is judged relative to the chosen values.
+// search looks for a choice of one matching value per condition (in
+// sorted path order) whose array memberships are consistent (event-ruler's
+// array consistency); absence is judged against the values chosen so far.
 func (m *Matcher) search(rc *ruleC, s *scratch) bool {
 	s.chosen = s.chosen[:0]
-	s.deferred = s.deferred[:0]
 	s.steps = 0
 	ok := m.searchFrom(rc, 0, s)
 	if s.steps > maxSearchSteps {
@@ -468,16 +467,6 @@ func (m *Matcher) searchFrom(rc *ruleC, k int, s *scratch) bool {
 		return false
 	}
 	if k == len(rc.conds) {
-		for _, f := range s.deferred {
-			if s.fieldEpoch[f] != s.epoch {
-				continue
-			}
-			for v := s.fieldHead[f]; v >= 0; v = s.vals[v].next {
-				if s.consistentWithChosen(v) {
-					return false
-				}
-			}
-		}
 		return true
 	}
 	c := rc.conds[k]
@@ -494,11 +483,16 @@ func (m *Matcher) searchFrom(rc *ruleC, k int, s *scratch) bool {
 		}
 	}
 	if cc.absent {
-		s.deferred = append(s.deferred, cc.field)
-		if m.searchFrom(rc, k+1, s) {
-			return true
+		// As event-ruler's StructuredFinder walks fields in sorted order,
+		// absence is judged against the values chosen for earlier fields.
+		if s.fieldEpoch[cc.field] == s.epoch {
+			for v := s.fieldHead[cc.field]; v >= 0; v = s.vals[v].next {
+				if s.consistentWithChosen(v) {
+					return false
+				}
+			}
 		}
-		s.deferred = s.deferred[:len(s.deferred)-1]
+		return m.searchFrom(rc, k+1, s)
 	}
 	return false
 }
@@ -535,7 +529,6 @@ type scratch struct {
 	lower      []byte
 	chosen     []int32
 	steps      int
-	deferred   []int32
 }
 
 func newScratch(nConds, nFields, nIDs int) *scratch {
