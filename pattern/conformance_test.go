@@ -106,9 +106,22 @@ func runConformance(t *testing.T, name string, wantCount int) {
 		}
 		pass++
 	}
-	// The same cases through one Matcher holding every valid pattern.
+	// The same cases through one Matcher holding every valid pattern, with
+	// only anchors indexed (the default) and with every condition indexed.
 	m := b.Build()
+	b.allEager = true
+	eager := b.Build()
 	for i, c := range cases {
+		if parsed[i] != nil && c.Match != nil {
+			ids, _ := eager.Match([]byte(c.Event), nil)
+			got := false
+			for _, id := range ids {
+				got = got || id == i
+			}
+			if got != *c.Match {
+				t.Errorf("%s #%d: all-eager matcher: got %v, want %v (pattern %s)", name, i, got, *c.Match, c.Pattern)
+			}
+		}
 		if parsed[i] == nil || c.Match == nil {
 			continue
 		}

@@ -63,6 +63,11 @@ func FuzzMatch(f *testing.F) {
 		}
 		m := b.Build()
 		ids, err2 := m.Match([]byte(event), nil)
+		b.allEager = true
+		idsEager, _ := b.Build().Match([]byte(event), nil)
+		if len(ids) != len(idsEager) {
+			t.Fatalf("anchor-indexed matcher %v, all-indexed matcher %v", ids, idsEager)
+		}
 		if (err1 == nil) != (err2 == nil) {
 			t.Fatalf("errors disagree: %v vs %v", err1, err2)
 		}

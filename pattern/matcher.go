@@ -8,7 +8,8 @@ import (
 
 // Builder collects patterns; Build compiles all of them into one Matcher.
 type Builder struct {
-	entries []builderEntry
+	entries  []builderEntry
+	allEager bool // tests: index every condition, not only anchors
 }
 
 type builderEntry struct {
@@ -240,7 +241,7 @@ func (b *Builder) Build() *Matcher {
 	// rules whose anchor didn't match cost nothing per event.
 	m.eager = make([]bool, len(m.conds))
 	for c, rs := range m.anchored {
-		m.eager[c] = len(rs) > 0
+		m.eager[c] = len(rs) > 0 || b.allEager
 	}
 	m.tests = condTests
 	m.fields = make([]fieldM, len(fieldPaths))
