@@ -190,8 +190,8 @@ func BenchmarkMatch10(b *testing.B)   { benchMatch(b, 10) }
 func BenchmarkMatch100(b *testing.B)  { benchMatch(b, 100) }
 func BenchmarkMatch1000(b *testing.B) { benchMatch(b, 1000) }
 
-// BenchmarkScanOnly measures reading the events with encoding/json, for
-// comparison with Match.
+// BenchmarkDecodeStdlib measures reading the events with encoding/json,
+// for comparison with Match.
 func BenchmarkDecodeStdlib(b *testing.B) {
 	events, _ := loadEnvelopes(b)
 	total := 0
@@ -203,6 +203,53 @@ func BenchmarkDecodeStdlib(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		var v map[string]any
 		if err := json.Unmarshal(events[i%len(events)], &v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMatch1000Parallel(b *testing.B) {
+	events, records := loadEnvelopes(b)
+	bld := NewBuilder()
+	for i, p := range benchPatterns(b, 1000, records) {
+		bld.Add(i, p)
+	}
+	m := bld.Build()
+	total := 0
+	for _, e := range events {
+		total += len(e)
+	}
+	b.SetBytes(int64(total / len(events)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var dst []int
+		i := 0
+		for pb.Next() {
+			dst, _ = m.Match(events[i%len(events)], dst[:0])
+			i++
+		}
+	})
+}
+
+func BenchmarkBuild1000(b *testing.B) {
+	_, records := loadEnvelopes(b)
+	patterns := benchPatterns(b, 1000, records)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		bld := NewBuilder()
+		for j, p := range patterns {
+			bld.Add(j, p)
+		}
+		bld.Build()
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	src := []byte(`{"source":["aws.iam"],"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventName":["CreateUser","CreateAccessKey"],"userIdentity":{"arn":[{"wildcard":"arn:aws:iam::*:user/*"}]},"sourceIPAddress":[{"anything-but":{"prefix":"10."}}],"errorCode":[{"exists":false}]}}`)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := Parse(src); err != nil {
 			b.Fatal(err)
 		}
 	}
