@@ -511,10 +511,27 @@ func numericExpr(items []*jval) (*test, string) {
 		}
 		return v.text()
 	}
+	bad := ""
 	val := func(v *jval) float64 {
-		f, _ := parseFloatText(v.str)
+		f, ok := numberValue([]byte(v.str))
+		if !ok && bad == "" {
+			bad = inexact(v.str)
+		}
 		return f
 	}
+	t, msg := numericExprChecked(items, at, txt, val)
+	if msg == "" && bad != "" {
+		return nil, bad
+	}
+	return t, msg
+}
+
+// inexact is the error for a number event-ruler can't compare numerically.
+func inexact(text string) string {
+	return "Number " + text + " can't be represented exactly as a 64-bit float"
+}
+
+func numericExprChecked(items []*jval, at func(int) *jval, txt func(*jval) string, val func(*jval) float64) (*test, string) {
 	first := at(0)
 	if first == nil || first.kind != jString {
 		return nil, "Invalid member in numeric match: " + txt(first)
@@ -614,6 +631,9 @@ func anythingBut(v *jval) (*test, string) {
 			case jNumber:
 				hasNum = true
 				f, ok := numberValue([]byte(it.str))
+				if !ok {
+					return nil, inexact(it.str)
+				}
 				t.nums = append(t.nums, numLit{text: it.str, val: f, ok: ok})
 			default:
 				return nil, "Inside anything but list, start|null|boolean is not supported."
@@ -632,6 +652,9 @@ func anythingBut(v *jval) (*test, string) {
 		return &test{kind: tNotStrings, strs: []string{v.str}}, ""
 	case jNumber:
 		f, ok := numberValue([]byte(v.str))
+		if !ok {
+			return nil, inexact(v.str)
+		}
 		return &test{kind: tNotNumbers, nums: []numLit{{text: v.str, val: f, ok: ok}}}, ""
 	}
 	return nil, "Value of anything-but must be an array or single string/number value."

@@ -774,11 +774,3 @@ var (
 )
 
 func formatF(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
-
-func parseFloatText(s string) (float64, error) {
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil && !math.IsInf(f, 0) {
-		return 0, err
-	}
-	return f, nil
-}
