@@ -32,6 +32,7 @@ type fieldM struct {
 	ips       []ipEntry
 	nots      []notEntry
 
+	wilds     []wildEntry // placed into the tries by finish
 	hasEIC    bool
 	needFloat bool
 }
@@ -103,10 +104,7 @@ func (fm *fieldM) add(t *test, cid int32) {
 			fm.add(&test{kind: tString, str: string(t.wild.segs[0])}, cid)
 			return
 		}
-		if fm.prefix == nil {
-			fm.prefix = newTrie()
-		}
-		fm.prefix.add(t.wild.leadLit, false, cid, t.wild)
+		fm.wilds = append(fm.wilds, wildEntry{t.wild, cid})
 	case tEIC, tPrefixEIC, tSuffixEIC:
 		fm.hasEIC = true
 		if !isASCII(t.str) {
@@ -158,6 +156,29 @@ func (fm *fieldM) add(t *test, cid int32) {
 
 func (fm *fieldM) finish() {
 	sort.Slice(fm.ranges, func(i, j int) bool { return fm.ranges[i].lo < fm.ranges[j].lo })
+	// A wildcard is checked where the walk of its leading literal ends in
+	// the prefix trie; when many share that literal (arn:aws:...), those
+	// with a trailing literal go to the suffix trie instead, so an event
+	// value only runs the wildcards whose literal ends it matched.
+	lead := map[string]int{}
+	for _, w := range fm.wilds {
+		lead[string(w.w.leadLit)]++
+	}
+	for _, w := range fm.wilds {
+		trail := w.w.segs[len(w.w.segs)-1]
+		if lead[string(w.w.leadLit)] > 4 && len(trail) > 0 {
+			if fm.suffix == nil {
+				fm.suffix = newTrie()
+			}
+			fm.suffix.add(trail, true, w.cid, w.w)
+			continue
+		}
+		if fm.prefix == nil {
+			fm.prefix = newTrie()
+		}
+		fm.prefix.add(w.w.leadLit, false, w.cid, w.w)
+	}
+	fm.wilds = nil
 }
 
 // eval appends to s.out the conditions the value satisfies.
@@ -373,6 +394,11 @@ func (t *btrie) walkSuffix(v []byte, out []int32) []int32 {
 	n := &t.nodes[0]
 	for i := len(v); ; i-- {
 		out = append(out, n.out...)
+		for _, w := range n.wilds {
+			if w.w.match(v) {
+				out = append(out, w.cid)
+			}
+		}
 		if i == 0 {
 			return out
 		}

@@ -383,3 +383,15 @@ func TestConcurrentMatch(t *testing.T) {
 		<-done
 	}
 }
+
+func TestManyWildcards(t *testing.T) {
+	var cases []opCase
+	for _, name := range []string{"alice", "bob", "carol", "dave", "erin", "frank"} {
+		p := `{"a":[{"wildcard":"arn:aws:*/` + name + `"}]}`
+		cases = append(cases,
+			opCase{p, `{"a":"arn:aws:iam::1:user/` + name + `"}`, true},
+			opCase{p, `{"a":"arn:aws:iam::1:user/x` + name + `x"}`, false},
+			opCase{p, `{"a":"arn:aws:iam::1:user/` + name + `/x"}`, false})
+	}
+	checkCases(t, cases)
+}
