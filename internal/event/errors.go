@@ -12,7 +12,6 @@ var (
 	ErrNotObject    = errors.New("not a json object")
 	ErrNotRecord    = errors.New("not a cloudtrail record or eventbridge event")
 	ErrNotEnvelope  = errors.New("not an eventbridge event")
-	ErrBadTime      = errors.New("no valid event time")
 	ErrTooLarge     = errors.New("value too large")
 	ErrTooDeep      = errors.New("json nested too deeply")
 	ErrBadPayload   = errors.New("bad encoded payload")

@@ -77,9 +77,12 @@ func fromRecord(rec []byte, f *fields, s *scanner) (*Event, error) {
 	if !ok {
 		t, ok = parseTime(str(rec, f.timestamp))
 	}
-	if !ok {
-		return nil, ErrBadTime
+	if !ok && !f.eventVersion.ok() && !f.eventID.ok() && !f.eventName.ok() && !f.eventSource.ok() {
+		// Neither a time nor anything else a CloudTrail record has.
+		return nil, ErrNotRecord
 	}
+	// A record whose time is missing or unreadable still becomes an event
+	// (with a zero Time), so that its rules still run: no data is lost.
 	e := &Event{
 		EventID:   str(rec, f.eventID),
 		EventName: str(rec, f.eventName),
@@ -117,9 +120,20 @@ func fromRecord(rec []byte, f *fields, s *scanner) (*Event, error) {
 	buf = appendString(buf, e.Source)
 	buf = append(buf, `,"account":`...)
 	buf = appendString(buf, e.Account)
-	buf = append(buf, `,"time":"`...)
-	buf = appendTime(buf, e.Time)
-	buf = append(buf, `","region":`...)
+	buf = append(buf, `,"time":`...)
+	if e.Time.IsZero() {
+		// As it stands in the record, or "" when it is not a string.
+		if f.eventTime.ok() && rec[f.eventTime.start] == '"' {
+			buf = append(buf, f.eventTime.of(rec)...)
+		} else {
+			buf = append(buf, `""`...)
+		}
+	} else {
+		buf = append(buf, '"')
+		buf = appendTime(buf, e.Time)
+		buf = append(buf, '"')
+	}
+	buf = append(buf, `,"region":`...)
 	buf = appendString(buf, e.Region)
 	buf = append(buf, `,"resources":[],"detail":`...)
 	at := len(buf)
@@ -165,10 +179,10 @@ func fromEnvelope(b []byte, f *fields, s *scanner) (*Event, error) {
 			}
 		}
 	}
-	if !tok {
-		return nil, ErrBadTime
+	// As for records, an event whose time is unreadable still counts.
+	if tok {
+		e.Time = t
 	}
-	e.Time = t
 	return e, nil
 }
 

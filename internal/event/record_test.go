@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -128,10 +129,10 @@ func TestFromRecordErrors(t *testing.T) {
 		{`{"eventTime":"2020-09-14T00:44:23Z","a":01}`, ErrSyntax},
 		{`{"eventTime":"2020-09-14T00:44:23Z","a":tru}`, ErrSyntax},
 		{"{\"eventTime\":\"2020-09-14T00:44:23Z\",\"a\":\"\n\"}", ErrSyntax},
-		{`{"eventName":"x"}`, ErrBadTime},
-		{`{"eventTime":null}`, ErrBadTime},
-		{`{"eventTime":"ThisIsAWrongEventTime"}`, ErrBadTime},
-		{`{"eventTime":"2021-02-30T00:00:00Z"}`, ErrBadTime},
+		{`{"eventTime":null}`, ErrNotRecord},
+		{`{"eventTime":"ThisIsAWrongEventTime"}`, ErrNotRecord},
+		{`{"eventTime":"2021-02-30T00:00:00Z"}`, ErrNotRecord},
+		{`{"a":1}`, ErrNotRecord},
 	}
 	for _, tt := range tests {
 		_, err := FromRecord([]byte(tt.rec))
@@ -176,9 +177,33 @@ func TestFromEnvelope(t *testing.T) {
 	if e.Record != nil || e.Key() != "7bf73129-1428-4cd3-a780-95db273d1602" || len(e.Resources) != 1 || e.Resources[0] != "arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111" {
 		t.Errorf("got %+v", e)
 	}
-	for _, bad := range []string{createBucket, `{"detail-type":"x","detail":{}}`, `[]`} {
+	for _, bad := range []string{createBucket, `[]`} {
 		if _, err := FromEnvelope([]byte(bad)); err == nil {
 			t.Errorf("FromEnvelope(%.40s) = nil error", bad)
 		}
+	}
+}
+
+// A record whose time is missing or unreadable is still an event (zero
+// Time, the envelope's time as the record has it), so its rules still run.
+func TestFromRecordWithoutTime(t *testing.T) {
+	for rec, wantTime := range map[string]string{
+		`{"eventName":"x","eventID":"a"}`:                    `"time":""`,
+		`{"eventName":"x","eventTime":"redacted"}`:          `"time":"redacted"`,
+		`{"eventName":"x","eventTime":null,"eventID":"b"}`:  `"time":""`,
+		`{"eventName":"x","eventTime":"2021-02-30T00:00Z"}`: `"time":"2021-02-30T00:00Z"`,
+	} {
+		e, err := FromRecord([]byte(rec))
+		if err != nil {
+			t.Errorf("FromRecord(%s): %v", rec, err)
+			continue
+		}
+		if !e.Time.IsZero() || e.EventName != "x" || !strings.Contains(string(e.JSON), wantTime) || !json.Valid(e.JSON) {
+			t.Errorf("FromRecord(%s) = time %v, JSON %s", rec, e.Time, e.JSON)
+		}
+	}
+	e, err := FromEnvelope([]byte(`{"detail-type":"x","source":"s","detail":{}}`))
+	if err != nil || !e.Time.IsZero() || e.Source != "s" {
+		t.Errorf("FromEnvelope without time = %+v, %v", e, err)
 	}
 }
