@@ -95,7 +95,15 @@ func runRules(args []string, env *Env) (int, error) {
 		if len(r.Tags) > 0 {
 			tags = strings.Join(r.Tags, ",")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Severity, cell(tags), cell(r.Description))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.Severity, cell(tags), cell(firstSentence(r.Description)))
 	}
 	return ExitOK, tw.Flush()
+}
+
+// firstSentence cuts a description for a one-line listing.
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i >= 0 {
+		return s[:i+1]
+	}
+	return s
 }
