@@ -188,7 +188,7 @@ func TestFromEnvelope(t *testing.T) {
 // Time, the envelope's time as the record has it), so its rules still run.
 func TestFromRecordWithoutTime(t *testing.T) {
 	for rec, wantTime := range map[string]string{
-		`{"eventName":"x","eventID":"a"}`:                    `"time":""`,
+		`{"eventName":"x","eventID":"a"}`:                   `"time":""`,
 		`{"eventName":"x","eventTime":"redacted"}`:          `"time":"redacted"`,
 		`{"eventName":"x","eventTime":null,"eventID":"b"}`:  `"time":""`,
 		`{"eventName":"x","eventTime":"2021-02-30T00:00Z"}`: `"time":"2021-02-30T00:00Z"`,

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -304,6 +305,67 @@ func (p *fileParser) stringValue(v *yaml.Node, field string) (string, bool) {
 	return v.Value, true
 }
 
+func (p *fileParser) intValue(v *yaml.Node, field string, min int) (int, bool) {
+	v = resolve(v)
+	n, err := strconv.Atoi(v.Value)
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" || err != nil || n < min {
+		p.errorf(v, field, "want a whole number of at least %d", min)
+		return 0, false
+	}
+	return n, true
+}
+
+func (p *fileParser) durationValue(v *yaml.Node, field string) (time.Duration, bool) {
+	s, ok := p.stringValue(v, field)
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		p.errorf(v, field, "want a positive duration such as 90s, 5m or 1h")
+		return 0, false
+	}
+	return d, true
+}
+
+// dedup reads a rule's dedup mapping.
+func (p *fileParser) dedup(r *Rule, v *yaml.Node, field string) {
+	v = resolve(v)
+	if v.Kind != yaml.MappingNode {
+		p.errorf(v, field, "want a mapping with key, period and threshold")
+		return
+	}
+	r.Dedup.Threshold = 1
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, val := v.Content[i], v.Content[i+1]
+		f := joinField(field, k.Value)
+		switch k.Value {
+		case "key":
+			if s, ok := p.stringValue(val, f); ok {
+				t, err := compileSummary(r.Name+".dedup", s)
+				if err != nil {
+					p.errorf(val, f, "%v", err)
+					continue
+				}
+				r.Dedup.Key, r.Dedup.key = s, t
+			}
+		case "period":
+			if d, ok := p.durationValue(val, f); ok {
+				r.Dedup.Period = d
+			}
+		case "threshold":
+			if n, ok := p.intValue(val, f, 1); ok {
+				r.Dedup.Threshold = n
+			}
+		default:
+			p.errorf(k, f, "unknown key")
+		}
+	}
+	if r.Dedup.Period == 0 {
+		p.errorf(v, joinField(field, "period"), "missing")
+	}
+}
+
 func (p *fileParser) boolValue(v *yaml.Node, field string) (bool, bool) {
 	v = resolve(v)
 	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" {
@@ -374,6 +436,16 @@ func (p *fileParser) rule(n *yaml.Node, field string) *Rule {
 		case "include_read_only":
 			if b, ok := p.boolValue(v, f); ok {
 				r.IncludeReadOnly = b
+			}
+		case "dedup":
+			p.dedup(r, v, f)
+		case "remind_every":
+			if d, ok := p.durationValue(v, f); ok {
+				r.RemindEvery = d
+			}
+		case "remind_max":
+			if n, ok := p.intValue(v, f, 0); ok {
+				r.RemindMax = n
 			}
 		case "pattern":
 			patKey, patNode = k, resolve(v)

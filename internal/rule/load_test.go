@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trailwatch/trailwatch/internal/event"
 )
@@ -240,5 +241,55 @@ summary: '[{{.detail.nope.deeper}}][{{index . "detail-type"}}][{{index . "nope"}
 	want := "[][AWS Console Sign In via CloudTrail][][][Root][123456789012][arn:aws:iam::123456789012:root][ok][2023-07-10T12:23:15Z]"
 	if got != want {
 		t.Errorf("Summary =\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestDedupAndReminders(t *testing.T) {
+	src := `
+name: failed-logins
+severity: high
+pattern: {"detail": {"eventName": ["ConsoleLogin"]}}
+dedup:
+  key: "{{.principal}}@{{.source_ip}}"
+  period: 1h
+  threshold: 5
+remind_every: 30m
+remind_max: 3
+`
+	rs, err := Parse([]byte(src), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs[0]
+	if r.Dedup.Period != time.Hour || r.Dedup.Threshold != 5 || r.RemindEvery != 30*time.Minute || r.RemindMax != 3 {
+		t.Errorf("got %+v remind %v/%d", r.Dedup, r.RemindEvery, r.RemindMax)
+	}
+	ev, err := event.FromRecord([]byte(`{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z","eventName":"ConsoleLogin","eventSource":"signin.amazonaws.com","sourceIPAddress":"198.51.100.1","userIdentity":{"type":"IAMUser","userName":"alice"},"eventID":"e1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.DedupKey(ev); got != "alice@198.51.100.1" {
+		t.Errorf("DedupKey = %q", got)
+	}
+	// Without dedup, every event is its own alert.
+	plain, err := Parse([]byte("name: x\npattern: {\"source\": [\"a\"]}\n"), "y.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plain[0].DedupKey(ev); got != "e1" {
+		t.Errorf("DedupKey without dedup = %q, want the eventID", got)
+	}
+	for _, bad := range []string{
+		"dedup: {key: x}",
+		"dedup: {period: 1h, threshold: 0}",
+		"dedup: {period: soon}",
+		"dedup: {period: 1h, colour: red}",
+		"remind_every: -5m",
+		"remind_max: many",
+	} {
+		_, err := Parse([]byte("name: x\npattern: {\"source\": [\"a\"]}\n"+bad+"\n"), "z.yaml")
+		if err == nil || !strings.Contains(err.Error(), "z.yaml:") {
+			t.Errorf("%s: err = %v, want a located error", bad, err)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/trailwatch/trailwatch/internal/event"
 	"github.com/trailwatch/trailwatch/pattern"
@@ -86,8 +87,44 @@ type Rule struct {
 	// Source locates the rule: "file:line".
 	Source string
 	Tests  []Test
+	// Dedup folds matching events into one alert, as panther-analysis
+	// does; its zero value makes every matching event its own alert.
+	Dedup Dedup
+	// RemindEvery and RemindMax re-send an alert nobody acknowledged
+	// (0: no reminders); routes and receivers may set them too.
+	RemindEvery time.Duration
+	RemindMax   int
 
 	summary *template.Template
+}
+
+// Dedup is panther-analysis's detection deduplication: matching events
+// whose Key renders the same within Period of the first of them make one
+// alert, which fires once Threshold of them have been seen and carries
+// their count.
+type Dedup struct {
+	Key       string // a template like the summary's; "" is the rule's name
+	Period    time.Duration
+	Threshold int // at least 1
+
+	key *template.Template
+}
+
+// DedupKey is the key under which ev's alert is folded: the event's own key
+// (its eventID) when the rule has no dedup period, else the rendered Key
+// template (the rule's name when Key is "").
+func (r *Rule) DedupKey(ev *event.Event) string {
+	if r.Dedup.Period == 0 {
+		return ev.Key()
+	}
+	if r.Dedup.key == nil {
+		return r.Name
+	}
+	var b strings.Builder
+	if err := r.Dedup.key.Execute(&b, summaryData(ev, nil)); err != nil {
+		return r.Name
+	}
+	return b.String()
 }
 
 // Test is one inline test: an event and whether the rule must match it.

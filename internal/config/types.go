@@ -1,0 +1,249 @@
+// Package config reads what Trailwatch runs: the native YAML configuration
+// and CloudFormation templates, into one Config.
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/trailwatch/trailwatch/internal/rule"
+)
+
+// Config is everything serve runs, however it was written.
+type Config struct {
+	// Rules are the event rules: native rules, the built-in packs when
+	// asked for, and CloudFormation AWS::Events::Rule resources.
+	Rules []*rule.Rule
+	// Receivers deliver notifications, by unique name.
+	Receivers []*Receiver
+	// Routes send a rule's alerts to receivers.
+	Routes []*Route
+	// Skipped lists what a template holds that Trailwatch does not run (a
+	// Lambda target, an unknown resource type), each naming the logical
+	// ID, to be reported at start. Never silently ignored.
+	Skipped []string
+}
+
+// Receiver is one place notifications go. Exactly one of the typed fields
+// is set.
+type Receiver struct {
+	Name           string                `yaml:"name"`
+	Slack          *SlackConfig          `yaml:"slack,omitempty"`
+	Email          *EmailConfig          `yaml:"email,omitempty"`
+	Webhook        *WebhookConfig        `yaml:"webhook,omitempty"`
+	SNS            *SNSConfig            `yaml:"sns,omitempty"`
+	APIDestination *APIDestinationConfig `yaml:"api_destination,omitempty"`
+	Stdout         *StdoutConfig         `yaml:"stdout,omitempty"`
+	// Reminders: re-send an unacknowledged alert every RemindEvery, at most
+	// RemindMax times (0: no reminders). A route's values override these.
+	RemindEvery Duration `yaml:"remind_every,omitempty"`
+	RemindMax   int      `yaml:"remind_max,omitempty"`
+}
+
+// Type returns the receiver's kind: "slack", "email", "webhook", "sns",
+// "api_destination" or "stdout".
+func (r *Receiver) Type() string {
+	switch {
+	case r.Slack != nil:
+		return "slack"
+	case r.Email != nil:
+		return "email"
+	case r.Webhook != nil:
+		return "webhook"
+	case r.SNS != nil:
+		return "sns"
+	case r.APIDestination != nil:
+		return "api_destination"
+	case r.Stdout != nil:
+		return "stdout"
+	}
+	return ""
+}
+
+// SlackConfig posts to a Slack incoming webhook. Without a fixed body it
+// sends a Block Kit message that tells the whole story.
+type SlackConfig struct {
+	WebhookURL Secret `yaml:"webhook_url"`
+	// TimeZone (IANA) in which times are shown beside UTC.
+	TimeZone string `yaml:"time_zone,omitempty"`
+}
+
+// EmailConfig sends mail through the SMTP server given to serve (--smtp).
+type EmailConfig struct {
+	To   []string `yaml:"to"`
+	From string   `yaml:"from,omitempty"` // default: serve's --mail-from
+	// Raw sends the notification body as the plain-text message, as an SNS
+	// email subscription does (the event JSON, or the transformed input),
+	// with SNS's subject; otherwise a multipart text and HTML message.
+	Raw bool `yaml:"raw,omitempty"`
+	// Subject overrides the subject line (a Go template over the alert).
+	Subject  string `yaml:"subject,omitempty"`
+	TimeZone string `yaml:"time_zone,omitempty"`
+}
+
+// WebhookConfig sends an HTTP request.
+type WebhookConfig struct {
+	URL     Secret            `yaml:"url"`
+	Method  string            `yaml:"method,omitempty"` // default POST
+	Headers map[string]Secret `yaml:"headers,omitempty"`
+	// Auth: at most one.
+	BasicAuth   *BasicAuth `yaml:"basic_auth,omitempty"`
+	BearerToken Secret     `yaml:"bearer_token,omitempty"`
+	// Body: at most one of a Go template over the alert and an EventBridge
+	// input transformer over the event; neither sends the alert as JSON.
+	Template         string            `yaml:"template,omitempty"`
+	InputTransformer *InputTransformer `yaml:"input_transformer,omitempty"`
+	// SNSEnvelope wraps the body as an SNS HTTP(S) subscription delivers
+	// it (a Notification JSON document with SNS's headers), for endpoints
+	// subscribed to an SNS topic in a template.
+	SNSEnvelope *SNSEnvelope `yaml:"sns_envelope,omitempty"`
+}
+
+// SNSEnvelope describes the topic an SNS-style HTTP delivery comes from.
+type SNSEnvelope struct {
+	TopicARN string `yaml:"topic_arn"`
+	// RawMessageDelivery sends the bare message, as SNS does with the
+	// subscription attribute of that name.
+	RawMessageDelivery bool `yaml:"raw_message_delivery,omitempty"`
+}
+
+// BasicAuth is a user name and password.
+type BasicAuth struct {
+	Username string `yaml:"username"`
+	Password Secret `yaml:"password"`
+}
+
+// InputTransformer is EventBridge's: JSON paths into the event, and a
+// template with <name> placeholders.
+type InputTransformer struct {
+	InputPathsMap map[string]string `yaml:"input_paths_map,omitempty" json:"InputPathsMap,omitempty"`
+	InputTemplate string            `yaml:"input_template" json:"InputTemplate"`
+}
+
+// SNSConfig publishes to an SNS topic with the AWS SDK.
+type SNSConfig struct {
+	TopicARN string `yaml:"topic_arn"`
+	Region   string `yaml:"region,omitempty"`   // default: from the ARN
+	Endpoint string `yaml:"endpoint,omitempty"` // an endpoint override (tests, SNS-compatible services)
+	// Subject of the published message (a Go template over the alert);
+	// default: none, as EventBridge publishes.
+	Subject string `yaml:"subject,omitempty"`
+}
+
+// APIDestinationConfig is an EventBridge API destination with its
+// connection: the request EventBridge would send.
+type APIDestinationConfig struct {
+	Name                         string     `yaml:"name,omitempty"`
+	InvocationEndpoint           string     `yaml:"invocation_endpoint"`
+	HTTPMethod                   string     `yaml:"http_method"`
+	InvocationRateLimitPerSecond int        `yaml:"invocation_rate_limit_per_second,omitempty"`
+	Connection                   Connection `yaml:"connection"`
+	// Target HttpParameters: connection parameters win on conflicts.
+	HTTPParameters *HTTPParameters `yaml:"http_parameters,omitempty"`
+}
+
+// Connection is an AWS::Events::Connection.
+type Connection struct {
+	Name              string `yaml:"name,omitempty"`
+	AuthorizationType string `yaml:"authorization_type"` // API_KEY, BASIC, OAUTH_CLIENT_CREDENTIALS
+	// API_KEY
+	APIKeyName  string `yaml:"api_key_name,omitempty"`
+	APIKeyValue Secret `yaml:"api_key_value,omitempty"`
+	// BASIC
+	Username string `yaml:"username,omitempty"`
+	Password Secret `yaml:"password,omitempty"`
+	// OAUTH_CLIENT_CREDENTIALS
+	OAuth *OAuthParameters `yaml:"oauth,omitempty"`
+	// InvocationHttpParameters: sent with every request.
+	InvocationHTTPParameters *HTTPParameters `yaml:"invocation_http_parameters,omitempty"`
+}
+
+// OAuthParameters are a connection's OAuth client-credentials settings.
+type OAuthParameters struct {
+	AuthorizationEndpoint string          `yaml:"authorization_endpoint"`
+	HTTPMethod            string          `yaml:"http_method"` // GET, POST, PUT
+	ClientID              string          `yaml:"client_id"`
+	ClientSecret          Secret          `yaml:"client_secret"`
+	OAuthHTTPParameters   *HTTPParameters `yaml:"oauth_http_parameters,omitempty"`
+}
+
+// HTTPParameters are extra header, query string and body parameters.
+type HTTPParameters struct {
+	HeaderParameters      map[string]Secret `yaml:"header_parameters,omitempty"`
+	QueryStringParameters map[string]Secret `yaml:"query_string_parameters,omitempty"`
+	BodyParameters        map[string]Secret `yaml:"body_parameters,omitempty"`
+	PathParameterValues   []string          `yaml:"path_parameter_values,omitempty"`
+}
+
+// StdoutConfig prints alerts on standard output.
+type StdoutConfig struct {
+	Format string `yaml:"format,omitempty"` // text (default) or json
+}
+
+// Route sends the alerts of the rules it selects to receivers.
+type Route struct {
+	Name string `yaml:"name,omitempty"`
+	// Selection: all given conditions must hold; none selects every rule.
+	Rules       []string       `yaml:"rules,omitempty"`        // rule names
+	Tags        []string       `yaml:"tags,omitempty"`         // any of these tags
+	MinSeverity *rule.Severity `yaml:"min_severity,omitempty"` // at least this severity
+	Receivers   []string       `yaml:"receivers"`
+	// Body, at most one, as EventBridge targets have: Input (constant JSON
+	// text), InputPath (a JSONPath into the event) or an InputTransformer.
+	// None: the receiver's default message.
+	Input            *string           `yaml:"input,omitempty"`
+	InputPath        string            `yaml:"input_path,omitempty"`
+	InputTransformer *InputTransformer `yaml:"input_transformer,omitempty"`
+	// Reminders, overriding the receivers' own (nil: the receiver's).
+	RemindEvery *Duration `yaml:"remind_every,omitempty"`
+	RemindMax   *int      `yaml:"remind_max,omitempty"`
+	// RuleARN is the ARN EventBridge would give the rule, for
+	// <aws.events.rule-arn>; templates set it, native routes may.
+	RuleARN string `yaml:"rule_arn,omitempty"`
+}
+
+// Duration is a time.Duration written as "5m", "24h", "90s".
+type Duration time.Duration
+
+// UnmarshalText reads "5m".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %q: want a number and a unit, like 90s, 5m or 24h", b)
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %q is negative", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes "5m0s".
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// Secret is a value that is never printed or logged: its String and JSON
+// forms are "<secret>". Use Reveal where the value is really needed.
+type Secret string
+
+const redacted = "<secret>"
+
+// Reveal returns the value.
+func (s Secret) Reveal() string { return string(s) }
+
+// String hides the value.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// GoString hides the value from %#v.
+func (s Secret) GoString() string { return s.String() }
+
+// MarshalJSON hides the value.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// MarshalText hides the value.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
