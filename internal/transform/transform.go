@@ -12,11 +12,14 @@
 //   - In a JSON template, a placeholder outside any string is replaced by the
 //     value's JSON text: a string keeps its quotes, numbers, booleans, null,
 //     objects and arrays are inserted as JSON.
-//   - Inside a quoted string of a JSON template, and anywhere in a string
-//     template, a placeholder is replaced by the value's text without
-//     escaping: a string's characters, a number or literal as written, an
-//     array as [A,B] and an object as {k:v,k2:v2} (quotes removed, no
-//     spaces).
+//   - Anywhere in a string template, a placeholder is replaced by the
+//     value's text without escaping: a string's characters, a number or
+//     literal as written, an array as [A,B] and an object as {k:v,k2:v2}
+//     (quotes removed, no spaces).
+//   - Inside a quoted string of a JSON template, a string, number or literal
+//     is inserted the same way, but an object or array is inserted as its
+//     JSON text, quotes and all: the result is not JSON, and AWS does not
+//     deliver it (recorded on real AWS for {"payload": "<payload>"}).
 //   - A path the event lacks renders as the empty string; outside a string
 //     in a JSON template that is "".
 //   - Predefined variables: aws.events.rule-arn, aws.events.rule-name,
@@ -358,7 +361,7 @@ func (t *Transformer) Render(event []byte, v Vars) ([]byte, error) {
 		switch {
 		case val.json != nil:
 			out = append(out, val.json...)
-		case val.n != nil && p.inText:
+		case val.n != nil && p.inText && (!t.json || val.n.kind != '{' && val.n.kind != '['):
 			out = val.n.appendText(out)
 		case val.n != nil:
 			out = val.n.appendJSON(out)
