@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,52 +13,6 @@ import (
 	"github.com/trailwatch/trailwatch/internal/notify"
 	"github.com/trailwatch/trailwatch/internal/notify/notifytest"
 )
-
-type answer struct {
-	code   int
-	header map[string]string
-	body   string
-}
-
-type request struct {
-	method, path string
-	header       http.Header
-	body         []byte
-}
-
-// server answers with the scripted answers in turn (the last one
-// repeating) and records the requests.
-type server struct {
-	*httptest.Server
-	mu   sync.Mutex
-	reqs []request
-	ans  []answer
-}
-
-func newServer(t *testing.T, ans ...answer) *server {
-	s := &server{ans: ans}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		i := min(len(s.reqs), len(s.ans)-1)
-		s.reqs = append(s.reqs, request{r.Method, r.URL.Path, r.Header.Clone(), b})
-		a := s.ans[i]
-		s.mu.Unlock()
-		for k, v := range a.header {
-			w.Header().Set(k, v)
-		}
-		w.WriteHeader(a.code)
-		io.WriteString(w, a.body)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *server) requests() []request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]request(nil), s.reqs...)
-}
 
 const secretPath = "/services/T000/B000/XXXXSECRETXXXX"
 
@@ -79,10 +30,10 @@ func newNotifier(t *testing.T, url string, tz string) *Notifier {
 
 func TestRetryThenDeliver(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t,
-		answer{code: 500, body: "internal_error"},
-		answer{code: 429, header: map[string]string{"Retry-After": "7"}, body: "rate_limited"},
-		answer{code: 200, body: "ok"},
+	srv := notifytest.NewServer(t,
+		notifytest.Answer{Code: 500, Body: "internal_error"},
+		notifytest.Answer{Code: 429, Header: map[string]string{"Retry-After": "7"}, Body: "rate_limited"},
+		notifytest.Answer{Code: 200, Body: "ok"},
 	)
 	n := newNotifier(t, srv.URL+secretPath, "Asia/Tokyo")
 	ctx := context.Background()
@@ -100,15 +51,15 @@ func TestRetryThenDeliver(t *testing.T) {
 		t.Fatalf("200: retry=%v err=%v", retry, err)
 	}
 
-	reqs := srv.requests()
+	reqs := srv.Requests()
 	if len(reqs) != 3 {
 		t.Fatalf("%d requests, want 3", len(reqs))
 	}
 	r := reqs[2]
-	if r.method != "POST" || r.path != secretPath {
-		t.Errorf("request %s %s", r.method, r.path)
+	if r.Method != "POST" || r.URL != secretPath {
+		t.Errorf("request %s %s", r.Method, r.URL)
 	}
-	if ct := r.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 		t.Errorf("Content-Type %q", ct)
 	}
 	var p struct {
@@ -129,8 +80,8 @@ func TestRetryThenDeliver(t *testing.T) {
 			} `json:"elements"`
 		} `json:"blocks"`
 	}
-	if err := json.Unmarshal(r.body, &p); err != nil {
-		t.Fatalf("body is not JSON: %v\n%s", err, r.body)
+	if err := json.Unmarshal(r.Body, &p); err != nil {
+		t.Fatalf("body is not JSON: %v\n%s", err, r.Body)
 	}
 	title := "[CRITICAL] root-signin: root signed in from 198.51.100.7 without MFA"
 	if p.Text != title {
@@ -179,7 +130,7 @@ func TestRetryThenDeliver(t *testing.T) {
 
 func TestReminderCountAndNoAck(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, answer{code: 200, body: "ok"})
+	srv := notifytest.NewServer(t, notifytest.Answer{Code: 200, Body: "ok"})
 	n := newNotifier(t, srv.URL, "")
 	nt := notifytest.Notification()
 	nt.Reminder, nt.Count, nt.AckURL = 2, 3, ""
@@ -187,7 +138,7 @@ func TestReminderCountAndNoAck(t *testing.T) {
 		t.Fatal(err)
 	}
 	var p Payload
-	body := srv.requests()[0].body
+	body := srv.Requests()[0].Body
 	if err := json.Unmarshal(body, &p); err != nil {
 		t.Fatal(err)
 	}
@@ -205,21 +156,21 @@ func TestReminderCountAndNoAck(t *testing.T) {
 
 func TestFixedBodySentAsIs(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, answer{code: 200, body: "ok"})
+	srv := notifytest.NewServer(t, notifytest.Answer{Code: 200, Body: "ok"})
 	n := newNotifier(t, srv.URL, "")
 	nt := notifytest.Notification()
 	nt.Body = []byte(`{"text":"from a transformer"}`)
 	if _, err := n.Notify(context.Background(), nt); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(srv.requests()[0].body); got != string(nt.Body) {
+	if got := string(srv.Requests()[0].Body); got != string(nt.Body) {
 		t.Errorf("body %s", got)
 	}
 }
 
 func TestPermanentAndTransportErrorsHideURL(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, answer{code: 400, body: "invalid_payload"}, answer{code: 404, body: "no_service"})
+	srv := notifytest.NewServer(t, notifytest.Answer{Code: 400, Body: "invalid_payload"}, notifytest.Answer{Code: 404, Body: "no_service"})
 	n := newNotifier(t, srv.URL+secretPath, "")
 	for _, want := range []string{"invalid_payload", "no_service"} {
 		retry, err := n.Notify(context.Background(), notifytest.Notification())
