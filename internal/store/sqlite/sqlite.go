@@ -1,0 +1,816 @@
+// Package sqlite is the store on an embedded SQLite file, through the
+// pure-Go modernc.org/sqlite driver: WAL, a busy timeout, one writer
+// connection (BEGIN IMMEDIATE) and a small pool of readers. Several
+// handles, even in several processes, may share one file.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" driver
+
+	"github.com/trailwatch/trailwatch/internal/alert"
+	"github.com/trailwatch/trailwatch/internal/clock"
+	"github.com/trailwatch/trailwatch/internal/notify"
+	"github.com/trailwatch/trailwatch/internal/store"
+)
+
+// Options configure a Store.
+type Options struct {
+	// Clock decides dedup windows, queue times and leases; default real.
+	Clock clock.Clock
+	// Logger; default discards.
+	Logger *slog.Logger
+	// Synchronous is SQLite's synchronous setting: "FULL" (default: a
+	// committed Record survives power loss) or "NORMAL" (survives a
+	// process crash; faster).
+	Synchronous string
+	// BusyTimeout is how long a writer waits for another handle's write
+	// lock; default 10s.
+	BusyTimeout time.Duration
+}
+
+// Store is a store.Store on one SQLite file.
+type Store struct {
+	w, r  *sql.DB
+	clock clock.Clock
+	log   *slog.Logger
+}
+
+var _ store.Store = (*Store)(nil)
+
+const schemaVersion = 1
+
+const schema = `
+CREATE TABLE IF NOT EXISTS events (
+	key     TEXT PRIMARY KEY,
+	seen_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_seen ON events(seen_at);
+
+CREATE TABLE IF NOT EXISTS alerts (
+	id               TEXT PRIMARY KEY,
+	rule             TEXT NOT NULL,
+	severity         TEXT NOT NULL,
+	dedup_key        TEXT NOT NULL,
+	threshold        INTEGER NOT NULL,
+	count            INTEGER NOT NULL,
+	first_seen       INTEGER NOT NULL,
+	last_seen        INTEGER NOT NULL,
+	window_end       INTEGER,           -- NULL: the alert does not fold
+	first_event      INTEGER NOT NULL,  -- 0: unknown
+	last_event       INTEGER NOT NULL,
+	fired_at         INTEGER,
+	notified_at      INTEGER,
+	acked_at         INTEGER,
+	acked_by         TEXT NOT NULL DEFAULT '',
+	dead             INTEGER NOT NULL DEFAULT 0,
+	reminders        INTEGER NOT NULL DEFAULT 0,
+	alert            BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_fold ON alerts(rule, dedup_key, window_end) WHERE window_end IS NOT NULL;
+CREATE INDEX IF NOT EXISTS alerts_first ON alerts(first_seen);
+
+CREATE TABLE IF NOT EXISTS deliveries (
+	id             TEXT PRIMARY KEY,
+	alert_id       TEXT NOT NULL REFERENCES alerts(id),
+	receiver       TEXT NOT NULL,
+	reminder       INTEGER NOT NULL,
+	origin         TEXT NOT NULL,      -- the first notification a reminder repeats; itself for one
+	state          TEXT NOT NULL,
+	notification   BLOB NOT NULL,
+	queued_at      INTEGER NOT NULL,
+	due_at         INTEGER NOT NULL,
+	attempts       INTEGER NOT NULL DEFAULT 0,
+	token          TEXT NOT NULL DEFAULT '',
+	owner          TEXT NOT NULL DEFAULT '',
+	last_error     TEXT NOT NULL DEFAULT '',
+	done_at        INTEGER,
+	remind_every   INTEGER NOT NULL DEFAULT 0,
+	remind_max     INTEGER NOT NULL DEFAULT 0,
+	remind_next    INTEGER,
+	reminders_sent INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(due_at) WHERE state IN ('pending', 'running');
+CREATE INDEX IF NOT EXISTS deliveries_alert ON deliveries(alert_id);
+CREATE INDEX IF NOT EXISTS deliveries_remind ON deliveries(remind_next) WHERE remind_next IS NOT NULL;
+CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries(done_at) WHERE state = 'dead';
+CREATE INDEX IF NOT EXISTS deliveries_origin ON deliveries(origin) WHERE reminder > 0 AND state IN ('pending', 'running');
+`
+
+// Open opens (creating it if needed) the database in the file at path.
+func Open(ctx context.Context, path string, o Options) (*Store, error) {
+	if o.Clock == nil {
+		o.Clock = clock.Real()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	sync := strings.ToUpper(o.Synchronous)
+	switch sync {
+	case "":
+		sync = "FULL"
+	case "FULL", "NORMAL":
+	default:
+		return nil, fmt.Errorf("sqlite open: synchronous %q: want FULL or NORMAL", o.Synchronous)
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 10 * time.Second
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", o.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+sync+")")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite open: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{w: w, clock: o.Clock, log: o.Logger}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	q.Add("_pragma", "query_only(1)")
+	q.Set("_txlock", "deferred")
+	r, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite open: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	s.r = r
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("sqlite migrate: %w", err)
+	}
+	if v > schemaVersion {
+		return fmt.Errorf("sqlite migrate: database schema %d is newer than this program's %d", v, schemaVersion)
+	}
+	if v == schemaVersion {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("sqlite migrate: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+		return fmt.Errorf("sqlite migrate: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+func nanos(t time.Time) int64 { return t.UnixNano() }
+
+func fromNanos(n sql.NullInt64) time.Time {
+	if !n.Valid || n.Int64 == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+func eventNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// Record implements store.Store.
+func (s *Store) Record(ctx context.Context, batch []store.Seen) (store.RecordResult, error) {
+	var res store.RecordResult
+	for i := range batch {
+		if batch[i].EventKey == "" {
+			return res, fmt.Errorf("store record: event %d: %w", i, store.ErrNoEventKey)
+		}
+	}
+	now := s.clock.Now()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return res, fmt.Errorf("store record: %w", err)
+	}
+	defer tx.Rollback()
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO events (key, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return res, fmt.Errorf("store record: %w", err)
+	}
+	defer ins.Close()
+	for i := range batch {
+		ev := &batch[i]
+		r, err := ins.ExecContext(ctx, ev.EventKey, nanos(now))
+		if err != nil {
+			return store.RecordResult{}, fmt.Errorf("store record: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			res.Duplicates++
+			continue
+		}
+		res.Events++
+		for j := range ev.Hits {
+			if err := s.recordHit(ctx, tx, now, ev, &ev.Hits[j], &res); err != nil {
+				return store.RecordResult{}, fmt.Errorf("store record: %w", err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return store.RecordResult{}, fmt.Errorf("store record: %w", err)
+	}
+	return res, nil
+}
+
+func (s *Store) recordHit(ctx context.Context, tx *sql.Tx, now time.Time, ev *store.Seen, h *store.Hit, res *store.RecordResult) error {
+	folding := h.DedupPeriod > 0
+	threshold := max(h.Threshold, 1)
+	if !folding {
+		threshold = 1
+	}
+	et := eventNanos(ev.EventTime)
+	if folding {
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM alerts
+			WHERE rule = ? AND dedup_key = ? AND window_end IS NOT NULL AND window_end > ?
+			ORDER BY first_seen DESC LIMIT 1`, h.Rule, h.DedupKey, nanos(now)).Scan(&id)
+		switch {
+		case err == nil:
+			return s.fold(ctx, tx, now, id, et, h, res)
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+	}
+	id := store.AlertID(h.Rule, h.DedupKey, now, folding)
+	aj, err := json.Marshal(h.Alert)
+	if err != nil {
+		return fmt.Errorf("alert %s: %w", id, err)
+	}
+	var windowEnd sql.NullInt64
+	if folding {
+		windowEnd = sql.NullInt64{Int64: nanos(now.Add(h.DedupPeriod)), Valid: true}
+	}
+	r, err := tx.ExecContext(ctx, `INSERT INTO alerts
+		(id, rule, severity, dedup_key, threshold, count, first_seen, last_seen, window_end, first_event, last_event, alert)
+		VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		id, h.Rule, h.Alert.Severity, h.DedupKey, threshold, nanos(now), nanos(now), windowEnd, et, et, aj)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		// The same rule matched the same key twice at one instant (a rule
+		// listed twice, say): one alert.
+		return s.fold(ctx, tx, now, id, et, h, res)
+	}
+	res.Alerts++
+	if threshold <= 1 {
+		return s.fire(ctx, tx, now, id, h.Alert, 1, h.Deliveries, res)
+	}
+	return nil
+}
+
+func (s *Store) fold(ctx context.Context, tx *sql.Tx, now time.Time, id string, et int64, h *store.Hit, res *store.RecordResult) error {
+	var (
+		count, threshold int
+		fired            sql.NullInt64
+		aj               []byte
+	)
+	err := tx.QueryRowContext(ctx, `UPDATE alerts SET count = count + 1, last_seen = ?,
+		last_event = CASE WHEN ? > last_event THEN ? ELSE last_event END,
+		first_event = CASE WHEN first_event = 0 OR (? <> 0 AND ? < first_event) THEN ? ELSE first_event END
+		WHERE id = ? RETURNING count, threshold, fired_at, alert`,
+		nanos(now), et, et, et, et, et, id).Scan(&count, &threshold, &fired, &aj)
+	if err != nil {
+		return err
+	}
+	res.Folded++
+	if fired.Valid || count < threshold {
+		return nil
+	}
+	var a alert.Alert
+	if err := json.Unmarshal(aj, &a); err != nil {
+		return fmt.Errorf("alert %s: %w", id, err)
+	}
+	return s.fire(ctx, tx, now, id, a, count, h.Deliveries, res)
+}
+
+func (s *Store) fire(ctx context.Context, tx *sql.Tx, now time.Time, id string, a alert.Alert, count int, ds []store.Delivery, res *store.RecordResult) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE alerts SET fired_at = ? WHERE id = ?`, nanos(now), id); err != nil {
+		return err
+	}
+	res.Fired++
+	for i, d := range ds {
+		did := store.DeliveryID(id, i, d.Receiver)
+		n := store.NewNotification(did, id, d, a, count, 0, now)
+		nj, err := json.Marshal(&n)
+		if err != nil {
+			return fmt.Errorf("delivery %s: %w", did, err)
+		}
+		every, most := int64(d.RemindEvery), d.RemindMax
+		if every <= 0 || most <= 0 {
+			every, most = 0, 0
+		}
+		r, err := tx.ExecContext(ctx, `INSERT INTO deliveries
+			(id, alert_id, receiver, reminder, origin, state, notification, queued_at, due_at, remind_every, remind_max)
+			VALUES (?, ?, ?, 0, ?, 'pending', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			did, id, d.Receiver, did, nj, nanos(now), nanos(now), every, most)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n > 0 {
+			res.Queued++
+		}
+	}
+	return nil
+}
+
+const stateExpr = `CASE
+	WHEN a.fired_at IS NULL THEN 'pending'
+	WHEN a.acked_at IS NOT NULL THEN 'acked'
+	WHEN a.dead > 0 THEN 'dead-lettered'
+	WHEN a.notified_at IS NOT NULL THEN 'notified'
+	ELSE 'new' END`
+
+const alertColumns = `a.id, a.rule, a.severity, a.dedup_key, a.count, a.threshold, ` + stateExpr + `,
+	a.first_seen, a.last_seen, a.first_event, a.last_event, a.fired_at, a.notified_at, a.acked_at,
+	a.acked_by, a.reminders, a.alert`
+
+func scanAlert(sc interface{ Scan(...any) error }) (store.AlertRow, error) {
+	var (
+		r                                        store.AlertRow
+		fs, ls, fe, le, fired, notified, ackedAt sql.NullInt64
+		aj                                       []byte
+	)
+	if err := sc.Scan(&r.ID, &r.Rule, &r.Severity, &r.DedupKey, &r.Count, &r.Threshold, &r.State,
+		&fs, &ls, &fe, &le, &fired, &notified, &ackedAt, &r.AckedBy, &r.Reminders, &aj); err != nil {
+		return r, err
+	}
+	r.FirstSeen, r.LastSeen = fromNanos(fs), fromNanos(ls)
+	r.FirstEvent, r.LastEvent = fromNanos(fe), fromNanos(le)
+	r.FiredAt, r.NotifiedAt, r.AckedAt = fromNanos(fired), fromNanos(notified), fromNanos(ackedAt)
+	if err := json.Unmarshal(aj, &r.Alert); err != nil {
+		return r, fmt.Errorf("alert %s: %w", r.ID, err)
+	}
+	return r, nil
+}
+
+// Alerts implements store.Store.
+func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.AlertRow, error) {
+	var (
+		where []string
+		args  []any
+	)
+	switch f.State {
+	case "":
+		where = append(where, "a.fired_at IS NOT NULL")
+	case store.StatePending, store.StateNew, store.StateNotified, store.StateAcked, store.StateDeadLettered:
+		where = append(where, stateExpr+" = ?")
+		args = append(args, f.State)
+	default:
+		return nil, fmt.Errorf("store alerts: unknown state %q", f.State)
+	}
+	if f.Rule != "" {
+		where = append(where, "a.rule = ?")
+		args = append(args, f.Rule)
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "a.first_seen >= ?")
+		args = append(args, nanos(f.Since))
+	}
+	q := "SELECT " + alertColumns + " FROM alerts a WHERE " + strings.Join(where, " AND ") + " ORDER BY a.first_seen DESC, a.id"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.AlertRow
+	for rows.Next() {
+		r, err := scanAlert(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store alerts: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store alerts: %w", err)
+	}
+	if err := s.summarise(ctx, out); err != nil {
+		return nil, fmt.Errorf("store alerts: %w", err)
+	}
+	return out, nil
+}
+
+// summarise fills the alerts' Deliveries.
+func (s *Store) summarise(ctx context.Context, as []store.AlertRow) error {
+	idx := make(map[string]int, len(as))
+	for i := range as {
+		idx[as[i].ID] = i
+	}
+	for start := 0; start < len(as); start += 500 {
+		chunk := as[start:min(start+500, len(as))]
+		args := make([]any, len(chunk))
+		for i := range chunk {
+			args[i] = chunk[i].ID
+		}
+		rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+			WHERE alert_id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`) ORDER BY queued_at, reminder, id`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			d, err := scanDelivery(rows, false)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			a := &as[idx[d.AlertID]]
+			a.Deliveries = append(a.Deliveries, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const deliveryColumns = `id, alert_id, receiver, reminder, state, attempts, queued_at, due_at, done_at, last_error, token, notification`
+
+func scanDelivery(sc interface{ Scan(...any) error }, withNotification bool) (store.DeliveryRow, error) {
+	var (
+		d                   store.DeliveryRow
+		queued, due, doneAt sql.NullInt64
+		nj                  []byte
+	)
+	if err := sc.Scan(&d.ID, &d.AlertID, &d.Receiver, &d.Reminder, &d.State, &d.Attempts,
+		&queued, &due, &doneAt, &d.LastError, &d.Token, &nj); err != nil {
+		return d, err
+	}
+	d.QueuedAt, d.DueAt, d.DoneAt = fromNanos(queued), fromNanos(due), fromNanos(doneAt)
+	if withNotification {
+		if err := json.Unmarshal(nj, &d.Notification); err != nil {
+			return d, fmt.Errorf("delivery %s: %w", d.ID, err)
+		}
+	}
+	return d, nil
+}
+
+// Alert implements store.Store.
+func (s *Store) Alert(ctx context.Context, id string) (store.AlertRow, error) {
+	r, err := scanAlert(s.r.QueryRowContext(ctx, "SELECT "+alertColumns+" FROM alerts a WHERE a.id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("store alert %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("store alert: %w", err)
+	}
+	as := []store.AlertRow{r}
+	if err := s.summarise(ctx, as); err != nil {
+		return r, fmt.Errorf("store alert: %w", err)
+	}
+	return as[0], nil
+}
+
+// Ack implements store.Store.
+func (s *Store) Ack(ctx context.Context, id, by string) error {
+	now := s.clock.Now()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store ack: %w", err)
+	}
+	defer tx.Rollback()
+	var acked sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT acked_at FROM alerts WHERE id = ?`, id).Scan(&acked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store ack %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("store ack: %w", err)
+	}
+	if acked.Valid {
+		return nil
+	}
+	for _, q := range []string{
+		`UPDATE alerts SET acked_at = ?2, acked_by = ?3 WHERE id = ?1`,
+		`UPDATE deliveries SET remind_next = NULL WHERE alert_id = ?1 AND remind_next IS NOT NULL`,
+		`UPDATE deliveries SET state = 'cancelled', done_at = ?2, last_error = 'acknowledged'
+			WHERE alert_id = ?1 AND reminder > 0 AND state = 'pending'`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, id, nanos(now), by); err != nil {
+			return fmt.Errorf("store ack: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store ack: %w", err)
+	}
+	return nil
+}
+
+// DeadLetters implements store.Store.
+func (s *Store) DeadLetters(ctx context.Context) ([]store.DeliveryRow, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE state = 'dead' ORDER BY done_at DESC, id`)
+	if err != nil {
+		return nil, fmt.Errorf("store dead letters: %w", err)
+	}
+	defer rows.Close()
+	var out []store.DeliveryRow
+	for rows.Next() {
+		d, err := scanDelivery(rows, true)
+		if err != nil {
+			return nil, fmt.Errorf("store dead letters: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// Requeue implements store.Store.
+func (s *Store) Requeue(ctx context.Context, id string) error {
+	now := nanos(s.clock.Now())
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store requeue: %w", err)
+	}
+	defer tx.Rollback()
+	var alertID string
+	err = tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'pending', queued_at = ?, due_at = ?,
+		attempts = 0, done_at = NULL, token = '', owner = ''
+		WHERE id = ? AND state = 'dead' RETURNING alert_id`, now, now, id).Scan(&alertID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store requeue %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("store requeue: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE alerts SET dead = dead - 1 WHERE id = ? AND dead > 0`, alertID); err != nil {
+		return fmt.Errorf("store requeue: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store requeue: %w", err)
+	}
+	return nil
+}
+
+func newToken() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Claim implements store.Store.
+func (s *Store) Claim(ctx context.Context, owner string, most int, lease time.Duration) ([]store.DeliveryRow, error) {
+	if most <= 0 {
+		return nil, nil
+	}
+	now := s.clock.Now()
+	rows, err := s.w.QueryContext(ctx, `UPDATE deliveries
+		SET state = 'running', due_at = ?, attempts = attempts + 1, token = ?, owner = ?
+		WHERE id IN (SELECT id FROM deliveries WHERE state IN ('pending', 'running') AND due_at <= ?
+			ORDER BY due_at, id LIMIT ?)
+		RETURNING `+deliveryColumns, nanos(now.Add(lease)), newToken(), owner, nanos(now), most)
+	if err != nil {
+		return nil, fmt.Errorf("store claim: %w", err)
+	}
+	defer rows.Close()
+	var out []store.DeliveryRow
+	for rows.Next() {
+		d, err := scanDelivery(rows, true)
+		if err != nil {
+			return nil, fmt.Errorf("store claim: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store claim: %w", err)
+	}
+	return out, nil
+}
+
+// Complete implements store.Store.
+func (s *Store) Complete(ctx context.Context, id, token string) error {
+	now := nanos(s.clock.Now())
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store complete: %w", err)
+	}
+	defer tx.Rollback()
+	var (
+		alertID  string
+		reminder int
+	)
+	err = tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'done', done_at = ?1, token = '', last_error = '',
+		remind_next = CASE WHEN reminder = 0 AND remind_every > 0 AND remind_max > reminders_sent
+			AND (SELECT acked_at FROM alerts WHERE id = deliveries.alert_id) IS NULL
+			THEN ?1 + remind_every ELSE NULL END
+		WHERE id = ?2 AND token = ?3 AND state = 'running' RETURNING alert_id, reminder`,
+		now, id, token).Scan(&alertID, &reminder)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store complete %s: %w", id, store.ErrLeaseLost)
+	}
+	if err != nil {
+		return fmt.Errorf("store complete: %w", err)
+	}
+	add := 0
+	if reminder > 0 {
+		add = 1
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE alerts SET notified_at = COALESCE(notified_at, ?), reminders = reminders + ?
+		WHERE id = ?`, now, add, alertID); err != nil {
+		return fmt.Errorf("store complete: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store complete: %w", err)
+	}
+	return nil
+}
+
+// Retry implements store.Store.
+func (s *Store) Retry(ctx context.Context, id, token string, at time.Time, reason string) error {
+	r, err := s.w.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', due_at = ?, last_error = ?, token = ''
+		WHERE id = ? AND token = ? AND state = 'running'`, nanos(at), reason, id, token)
+	if err != nil {
+		return fmt.Errorf("store retry: %w", err)
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return fmt.Errorf("store retry %s: %w", id, store.ErrLeaseLost)
+	}
+	return nil
+}
+
+// DeadLetter implements store.Store.
+func (s *Store) DeadLetter(ctx context.Context, id, token, reason string) error {
+	now := nanos(s.clock.Now())
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store dead letter: %w", err)
+	}
+	defer tx.Rollback()
+	var alertID string
+	err = tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'dead', done_at = ?, last_error = ?, token = ''
+		WHERE id = ? AND token = ? AND state = 'running' RETURNING alert_id`, now, reason, id, token).Scan(&alertID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store dead letter %s: %w", id, store.ErrLeaseLost)
+	}
+	if err != nil {
+		return fmt.Errorf("store dead letter: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE alerts SET dead = dead + 1 WHERE id = ?`, alertID); err != nil {
+		return fmt.Errorf("store dead letter: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store dead letter: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) minTime(ctx context.Context, q string) (time.Time, bool, error) {
+	var n sql.NullInt64
+	if err := s.r.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return time.Time{}, false, err
+	}
+	if !n.Valid {
+		return time.Time{}, false, nil
+	}
+	return time.Unix(0, n.Int64).UTC(), true, nil
+}
+
+// NextDue implements store.Store.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	t, ok, err := s.minTime(ctx, `SELECT MIN(due_at) FROM deliveries WHERE state IN ('pending', 'running')`)
+	if err != nil {
+		return t, ok, fmt.Errorf("store next due: %w", err)
+	}
+	return t, ok, nil
+}
+
+// NextReminder implements store.Store.
+func (s *Store) NextReminder(ctx context.Context) (time.Time, bool, error) {
+	t, ok, err := s.minTime(ctx, `SELECT MIN(remind_next) FROM deliveries WHERE remind_next IS NOT NULL`)
+	if err != nil {
+		return t, ok, fmt.Errorf("store next reminder: %w", err)
+	}
+	return t, ok, nil
+}
+
+// QueueReminders implements store.Store.
+func (s *Store) QueueReminders(ctx context.Context) (int, error) {
+	now := s.clock.Now()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store queue reminders: %w", err)
+	}
+	defer tx.Rollback()
+	type due struct {
+		id, alertID       string
+		nj                []byte
+		every             int64
+		most, sent, count int
+		busy              bool
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT d.id, d.alert_id, d.notification, d.remind_every, d.remind_max,
+			d.reminders_sent, a.count,
+			EXISTS (SELECT 1 FROM deliveries p WHERE p.origin = d.id AND p.reminder > 0 AND p.state IN ('pending', 'running'))
+		FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+		WHERE d.remind_next IS NOT NULL AND d.remind_next <= ? AND a.acked_at IS NULL
+		ORDER BY d.remind_next, d.id`, nanos(now))
+	if err != nil {
+		return 0, fmt.Errorf("store queue reminders: %w", err)
+	}
+	var dues []due
+	for rows.Next() {
+		var d due
+		if err := rows.Scan(&d.id, &d.alertID, &d.nj, &d.every, &d.most, &d.sent, &d.count, &d.busy); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("store queue reminders: %w", err)
+		}
+		dues = append(dues, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("store queue reminders: %w", err)
+	}
+	queued := 0
+	for _, d := range dues {
+		next := sql.NullInt64{Int64: nanos(now) + d.every, Valid: true}
+		sent := d.sent
+		if !d.busy {
+			sent++
+			var n notify.Notification
+			if err := json.Unmarshal(d.nj, &n); err != nil {
+				return 0, fmt.Errorf("store queue reminders: delivery %s: %w", d.id, err)
+			}
+			n.ID = store.ReminderID(d.id, sent)
+			n.Key, n.Reminder, n.Count, n.Queued, n.AckURL = n.ID, sent, d.count, now.UTC(), ""
+			nj, err := json.Marshal(&n)
+			if err != nil {
+				return 0, fmt.Errorf("store queue reminders: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries
+				(id, alert_id, receiver, reminder, origin, state, notification, queued_at, due_at)
+				VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+				n.ID, d.alertID, n.Receiver, sent, d.id, nj, nanos(now), nanos(now)); err != nil {
+				return 0, fmt.Errorf("store queue reminders: %w", err)
+			}
+			queued++
+			if sent >= d.most {
+				next = sql.NullInt64{}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET reminders_sent = ?, remind_next = ? WHERE id = ?`,
+			sent, next, d.id); err != nil {
+			return 0, fmt.Errorf("store queue reminders: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store queue reminders: %w", err)
+	}
+	return queued, nil
+}
+
+// PruneEvents implements store.Store.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
+	r, err := s.w.ExecContext(ctx, `DELETE FROM events WHERE seen_at < ?`, nanos(before))
+	if err != nil {
+		return 0, fmt.Errorf("store prune events: %w", err)
+	}
+	n, _ := r.RowsAffected()
+	return n, nil
+}

@@ -1,0 +1,246 @@
+// Package store is the seam to Trailwatch's durable state: events seen,
+// alerts, and the outbox of deliveries with their reminders. An alert and
+// the deliveries it queues are written in the same transaction as the
+// event that caused them; the source is acknowledged only after Record
+// returns. Implementations (store/sqlite, later store/postgres) prove
+// themselves with one conformance suite, store/storetest.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
+	"errors"
+	"time"
+
+	"github.com/trailwatch/trailwatch/internal/alert"
+	"github.com/trailwatch/trailwatch/internal/notify"
+)
+
+// Errors.
+var (
+	// ErrNotFound: no alert or delivery with that id.
+	ErrNotFound = errors.New("not found")
+	// ErrLeaseLost: the claim expired and the delivery was claimed again
+	// (or finished) by someone else; the caller's outcome is not recorded.
+	ErrLeaseLost = errors.New("lease lost")
+	// ErrNoEventKey: a Seen without an EventKey.
+	ErrNoEventKey = errors.New("event without a key")
+)
+
+// Alert states, as AlertRow.State and AlertFilter.State read them.
+const (
+	// StatePending: a folding alert below its threshold; not an alert yet
+	// (Alerts lists it only when asked for by state).
+	StatePending = "pending"
+	// StateNew: fired, no delivery has succeeded yet.
+	StateNew = "new"
+	// StateNotified: at least one delivery succeeded.
+	StateNotified = "notified"
+	// StateAcked: someone acknowledged it.
+	StateAcked = "acked"
+	// StateDeadLettered: not acknowledged, and at least one delivery was
+	// dead-lettered.
+	StateDeadLettered = "dead-lettered"
+)
+
+// Delivery states, as DeliveryRow.State reads them.
+const (
+	DeliveryPending   = "pending"   // waiting until DueAt
+	DeliveryRunning   = "running"   // claimed; the lease ends at DueAt
+	DeliveryDone      = "done"      // the receiver took it
+	DeliveryDead      = "dead"      // dead-lettered
+	DeliveryCancelled = "cancelled" // a reminder cancelled by an ack
+)
+
+// Delivery is one notification to queue for an alert.
+type Delivery struct {
+	Receiver    string
+	Body        []byte        // nil: receiver's default message
+	RuleARN     string
+	RemindEvery time.Duration // 0: no reminders
+	RemindMax   int           // 0: no reminders
+}
+
+// Hit is one rule matching one event.
+type Hit struct {
+	Rule        string        // rule name
+	DedupKey    string        // rule.DedupKey(ev): the eventID when the rule has no dedup
+	DedupPeriod time.Duration // 0: no folding (each hit is its own alert; Threshold is ignored)
+	Threshold   int           // >= 1
+	Alert       alert.Alert   // what the alert says (first event's)
+	Deliveries  []Delivery
+}
+
+// Seen is one ingested event and what it matched (Hits may be empty: the
+// event is still recorded as seen).
+type Seen struct {
+	EventKey  string
+	EventTime time.Time
+	Hits      []Hit
+}
+
+// RecordResult counts what a Record did.
+type RecordResult struct {
+	Events     int // events recorded as seen for the first time
+	Duplicates int // events seen before, skipped whole
+	Alerts     int // alerts created
+	Folded     int // hits folded into an existing alert
+	Fired      int // alerts that reached their threshold
+	Queued     int // deliveries queued
+}
+
+// AlertFilter selects alerts. The zero value lists every fired alert.
+type AlertFilter struct {
+	State string    // one of the State constants; "" any but pending
+	Rule  string    // "" any
+	Since time.Time // first seen at or after; zero: any
+	Limit int       // 0: no limit
+}
+
+// AlertRow is an alert with its state.
+type AlertRow struct {
+	ID         string
+	Rule       string
+	Severity   string
+	DedupKey   string
+	Count      int // matching events folded into it
+	Threshold  int
+	State      string
+	FirstSeen  time.Time // by the store's clock
+	LastSeen   time.Time
+	FirstEvent time.Time // event times (zero when unknown)
+	LastEvent  time.Time
+	FiredAt    time.Time // zero: below threshold
+	NotifiedAt time.Time // first successful delivery; zero: none
+	AckedAt    time.Time
+	AckedBy    string
+	Reminders  int // reminders delivered
+	Alert      alert.Alert
+	// Deliveries summarises the alert's deliveries, oldest first; their
+	// Notification is left zero.
+	Deliveries []DeliveryRow
+}
+
+// DeliveryRow is one queued notification.
+type DeliveryRow struct {
+	ID        string
+	AlertID   string
+	Receiver  string
+	Reminder  int // 0: the first notification
+	State     string
+	Attempts  int
+	QueuedAt  time.Time
+	DueAt     time.Time // pending: next attempt; running: lease end
+	DoneAt    time.Time // done or dead-lettered at
+	LastError string
+	// Token identifies a claim; Complete, Retry and DeadLetter need it.
+	Token string
+	// Notification is the stored message (Claim and DeadLetters fill it).
+	Notification notify.Notification
+}
+
+// Store is Trailwatch's durable state.
+type Store interface {
+	// Record stores a batch in ONE transaction: each event not seen
+	// before (by EventKey) is marked seen; each hit creates or folds into
+	// an alert (same rule and DedupKey within DedupPeriod of the alert's
+	// first event, by the store's clock: count++); when an alert reaches
+	// its Threshold, the deliveries of the hit that made it are queued
+	// (once). Events seen before are skipped whole. Returns after commit.
+	Record(ctx context.Context, batch []Seen) (RecordResult, error)
+	// Alerts lists alerts, newest first.
+	Alerts(ctx context.Context, f AlertFilter) ([]AlertRow, error)
+	// Alert returns one alert, or ErrNotFound.
+	Alert(ctx context.Context, id string) (AlertRow, error)
+	// Ack acknowledges an alert (ErrNotFound); acknowledging again keeps
+	// the first acknowledgement. It cancels pending reminders.
+	Ack(ctx context.Context, id, by string) error
+	// DeadLetters lists dead-lettered deliveries, newest first.
+	DeadLetters(ctx context.Context) ([]DeliveryRow, error)
+	// Requeue sends a dead-lettered delivery again, as a fresh one
+	// (ErrNotFound when no dead letter has that id).
+	Requeue(ctx context.Context, deliveryID string) error
+
+	// Claim leases up to max due deliveries (pending ones due by now, and
+	// running ones whose lease expired: their worker died) to owner until
+	// now+lease, counting an attempt for each.
+	Claim(ctx context.Context, owner string, max int, lease time.Duration) ([]DeliveryRow, error)
+	// Complete records a claimed delivery as delivered: the alert is
+	// notified and, for a first notification with reminders, the first
+	// reminder is scheduled. ErrLeaseLost when the claim is no longer held.
+	Complete(ctx context.Context, id, token string) error
+	// Retry releases a claimed delivery to be tried again at at.
+	Retry(ctx context.Context, id, token string, at time.Time, reason string) error
+	// DeadLetter gives up on a claimed delivery; the alert shows it.
+	DeadLetter(ctx context.Context, id, token, reason string) error
+	// NextDue returns when the earliest pending delivery is due or the
+	// earliest lease ends; ok is false when there is none.
+	NextDue(ctx context.Context) (t time.Time, ok bool, err error)
+
+	// QueueReminders queues the reminders due by now for notified,
+	// unacknowledged alerts and returns how many it queued. A reminder is
+	// skipped (and the next one scheduled) while the previous one is still
+	// undelivered.
+	QueueReminders(ctx context.Context) (int, error)
+	// NextReminder returns when the earliest reminder is due.
+	NextReminder(ctx context.Context) (t time.Time, ok bool, err error)
+
+	// PruneEvents forgets events seen before t (redelivery after that is
+	// no longer recognised) and returns how many it forgot.
+	PruneEvents(ctx context.Context, before time.Time) (int64, error)
+	Close() error
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+func shortID(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(p)))
+		h.Write(n[:])
+		h.Write(p)
+	}
+	return idEncoding.EncodeToString(h.Sum(nil)[:12]) // 96 bits, 20 characters
+}
+
+// AlertID is an alert's id: short, URL-safe, and derived from what makes
+// the alert (rule, dedup key and, for a folding alert, the start of its
+// window), so that redelivery cannot create a second one.
+func AlertID(rule, dedupKey string, windowStart time.Time, folding bool) string {
+	var w []byte
+	if folding {
+		w = binary.BigEndian.AppendUint64(nil, uint64(windowStart.UnixNano()))
+	}
+	return shortID([]byte("alert"), []byte(rule), []byte(dedupKey), w)
+}
+
+// DeliveryID is the id of the i-th delivery queued for an alert.
+func DeliveryID(alertID string, i int, receiver string) string {
+	return shortID([]byte("delivery"), []byte(alertID), binary.BigEndian.AppendUint32(nil, uint32(i)), []byte(receiver))
+}
+
+// ReminderID is the id of the n-th reminder of a first notification.
+func ReminderID(originID string, n int) string {
+	return shortID([]byte("reminder"), []byte(originID), binary.BigEndian.AppendUint32(nil, uint32(n)))
+}
+
+// NewNotification builds the notification a delivery stores. Its
+// idempotency key is its id: the same for every attempt, another for each
+// reminder.
+func NewNotification(id, alertID string, d Delivery, a alert.Alert, count, reminder int, queued time.Time) notify.Notification {
+	return notify.Notification{
+		ID:       id,
+		Key:      id,
+		AlertID:  alertID,
+		Receiver: d.Receiver,
+		Alert:    a,
+		Count:    count,
+		Reminder: reminder,
+		Body:     d.Body,
+		RuleARN:  d.RuleARN,
+		Queued:   queued.UTC(),
+	}
+}
