@@ -57,7 +57,7 @@ const (
 // Delivery is one notification to queue for an alert.
 type Delivery struct {
 	Receiver    string
-	Body        []byte        // nil: receiver's default message
+	Body        []byte // nil: receiver's default message
 	RuleARN     string
 	RemindEvery time.Duration // 0: no reminders
 	RemindMax   int           // 0: no reminders
