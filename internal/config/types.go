@@ -23,6 +23,9 @@ type Config struct {
 	// Lambda target, an unknown resource type), each naming the logical
 	// ID, to be reported at start. Never silently ignored.
 	Skipped []string
+	// Topics maps the ARN of each SNS topic a template defines to the
+	// receivers made of its subscriptions (for alarm actions, issue 4).
+	Topics map[string][]string
 }
 
 // Receiver is one place notifications go. Exactly one of the typed fields

@@ -1,0 +1,151 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/trailwatch/trailwatch/internal/rule"
+)
+
+// Load reads native configuration files (YAML) and CloudFormation templates
+// (YAML or JSON, long and short intrinsic forms) into one Config, validated
+// whole: every error names file:line:col and the field (or the template's
+// logical ID), all errors joined. params are template parameter values
+// (--parameter KEY=VALUE), which also set the pseudo parameters
+// ("AWS::Region", "AWS::AccountId", "AWS::StackName", ...); env looks up
+// ${ENV} references (os.LookupEnv in production, a map in tests).
+//
+// The built-in rule packs are included when a native file asks for them
+// (builtin_rules, default true) or when there are no files at all; a set
+// of templates alone runs only what the templates define, as in AWS.
+//
+// On error Load returns a nil Config.
+func Load(configFiles, templateFiles []string, params map[string]string, env func(string) (string, bool)) (*Config, error) {
+	if env == nil {
+		env = func(string) (string, bool) { return "", false }
+	}
+	l := &errList{}
+	cfg := &Config{}
+	var receivers []receiverItem
+	var routes []routeItem
+	builtin := len(configFiles) > 0 || len(templateFiles) == 0
+	var rulePaths []string
+	for _, file := range configFiles {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			l.errs = append(l.errs, fmt.Errorf("config: %w", err))
+			continue
+		}
+		fc, positions := decodeNative(l, file, data, env)
+		if fc.BuiltinRules != nil {
+			builtin = *fc.BuiltinRules
+		}
+		dir := filepath.Dir(file)
+		for _, p := range fc.Rules {
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(dir, p)
+			}
+			rulePaths = append(rulePaths, p)
+		}
+		for i, r := range fc.Receivers {
+			if r == nil {
+				continue
+			}
+			field := fmt.Sprintf("receivers[%d]", i)
+			receivers = append(receivers, receiverItem{r, &origin{file: file, field: field, positions: positions, at: positions[field]}})
+		}
+		for i, r := range fc.Routes {
+			if r == nil {
+				continue
+			}
+			field := fmt.Sprintf("routes[%d]", i)
+			routes = append(routes, routeItem{r, &origin{file: file, field: field, positions: positions, at: positions[field]}})
+		}
+	}
+	if builtin {
+		rs, err := rule.Builtin()
+		if err != nil {
+			l.errs = append(l.errs, fmt.Errorf("builtin rules: %w", err))
+		}
+		cfg.Rules = append(cfg.Rules, rs...)
+	}
+	if len(rulePaths) > 0 {
+		rs, err := rule.LoadFiles(rulePaths...)
+		if err != nil {
+			l.errs = append(l.errs, err)
+		}
+		cfg.Rules = append(cfg.Rules, rs...)
+	}
+	declared := map[string]bool{}
+	for _, file := range templateFiles {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			l.errs = append(l.errs, fmt.Errorf("template: %w", err))
+			continue
+		}
+		t := loadTemplate(l, file, data, params)
+		for name := range t.declared {
+			declared[name] = true
+		}
+		cfg.Rules = append(cfg.Rules, t.rules...)
+		receivers = append(receivers, t.receivers...)
+		routes = append(routes, t.routes...)
+		cfg.Skipped = append(cfg.Skipped, t.skipped...)
+		for arn, names := range t.topics {
+			if cfg.Topics == nil {
+				cfg.Topics = map[string][]string{}
+			}
+			cfg.Topics[arn] = append(cfg.Topics[arn], names...)
+		}
+	}
+	var unknown []string
+	for name := range params {
+		if !declared[name] && !strings.HasPrefix(name, "AWS::") {
+			unknown = append(unknown, name)
+		}
+	}
+	sort.Strings(unknown)
+	for _, name := range unknown {
+		l.errs = append(l.errs, fmt.Errorf("parameter %s: no template declares it", name))
+	}
+
+	// Rules: unique names.
+	rules := map[string]*rule.Rule{}
+	for _, r := range cfg.Rules {
+		if prev, ok := rules[r.Name]; ok {
+			l.errs = append(l.errs, fmt.Errorf("%s: rule %q: duplicate name (first defined at %s)", r.Source, r.Name, prev.Source))
+			continue
+		}
+		rules[r.Name] = r
+	}
+	// Receivers: valid, unique names.
+	names := map[string]*origin{}
+	for _, it := range receivers {
+		validateReceiver(l, it)
+		if it.r.Name == "" {
+			continue
+		}
+		if prev, ok := names[it.r.Name]; ok {
+			it.o.errorf(l, "name", nil, "duplicate receiver name %q (first defined at %s:%d)", it.r.Name, prev.file, prev.at.line)
+			continue
+		}
+		names[it.r.Name] = it.o
+		cfg.Receivers = append(cfg.Receivers, it.r)
+	}
+	haveReceiver := make(map[string]bool, len(names))
+	for n := range names {
+		haveReceiver[n] = true
+	}
+	for _, it := range routes {
+		validateRoute(l, it, haveReceiver, rules)
+		cfg.Routes = append(cfg.Routes, it.r)
+	}
+	if err := errors.Join(l.errs...); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
