@@ -1,16 +1,15 @@
 package config
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/mail"
 	"net/url"
 	"regexp"
-	"strings"
 	"text/template"
 	"time"
 
 	"github.com/trailwatch/trailwatch/internal/rule"
+	"github.com/trailwatch/trailwatch/internal/transform"
 )
 
 // item pairs a receiver or route with where it was written.
@@ -193,24 +192,11 @@ func validateAPIDestination(l *errList, o *origin, a *APIDestinationConfig) {
 	}
 }
 
-var transformVarRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
-// checkTransformer is a basic check of an EventBridge input transformer:
-// at most 100 variables, names EventBridge accepts, JSON paths, a template.
+// checkTransformer validates an EventBridge input transformer as
+// PutTargets does (internal/transform).
 func checkTransformer(o *origin, l *errList, sub string, t *InputTransformer) {
-	if len(t.InputPathsMap) > 100 {
-		o.errorf(l, sub+".input_paths_map", nil, "at most 100 variables (got %d)", len(t.InputPathsMap))
-	}
-	for k, p := range t.InputPathsMap {
-		if !transformVarRE.MatchString(k) || strings.HasPrefix(k, "aws.") {
-			o.errorf(l, sub+".input_paths_map."+k, nil, "bad variable name (letters, digits, _ and -; aws.* is reserved)")
-		}
-		if !strings.HasPrefix(p, "$") {
-			o.errorf(l, sub+".input_paths_map."+k, nil, "want a JSON path starting with $")
-		}
-	}
-	if strings.TrimSpace(t.InputTemplate) == "" {
-		o.errorf(l, sub+".input_template", nil, "missing")
+	if _, err := transform.New(t.InputPathsMap, t.InputTemplate); err != nil {
+		o.errorf(l, sub, nil, "%v", err)
 	}
 }
 
@@ -229,25 +215,22 @@ func validateRoute(l *errList, it routeItem, receivers map[string]bool, rules ma
 			o.errorf(l, fmt.Sprintf("rules[%d]", i), nil, "no rule named %q", name)
 		}
 	}
-	n := 0
-	if r.Input != nil {
-		n++
-		if !json.Valid([]byte(*r.Input)) {
-			o.errorf(l, "input", nil, "not valid JSON text")
-		}
-	}
-	if r.InputPath != "" {
-		n++
-		if !strings.HasPrefix(r.InputPath, "$") {
-			o.errorf(l, "input_path", nil, "want a JSON path starting with $")
-		}
-	}
+	var pathsMap map[string]string
+	var tmpl string
 	if r.InputTransformer != nil {
-		n++
-		checkTransformer(o, l, "input_transformer", r.InputTransformer)
+		pathsMap, tmpl = r.InputTransformer.InputPathsMap, r.InputTransformer.InputTemplate
 	}
-	if n > 1 {
-		o.errorf(l, "", nil, "give at most one of input, input_path and input_transformer")
+	if _, err := transform.NewInput(r.Input, r.InputPath, pathsMap, tmpl, r.InputTransformer != nil); err != nil {
+		sub := ""
+		switch {
+		case r.InputTransformer != nil && r.Input == nil && r.InputPath == "":
+			sub = "input_transformer"
+		case r.Input != nil && r.InputPath == "" && r.InputTransformer == nil:
+			sub = "input"
+		case r.InputPath != "" && r.Input == nil && r.InputTransformer == nil:
+			sub = "input_path"
+		}
+		o.errorf(l, sub, nil, "%v", err)
 	}
 	if r.RemindMax != nil && *r.RemindMax < 0 {
 		o.errorf(l, "remind_max", nil, "must not be negative")
