@@ -17,7 +17,7 @@ const switchRole = `{"eventVersion":"1.08","userIdentity":{"type":"AssumedRole",
 
 // seedTransformer reads the input transformer of seed 001's template as
 // CloudFormation would: YAML with short-form tags elsewhere in the file.
-func seedTransformer(t *testing.T) (map[string]string, string) {
+func seedTransformer(t testing.TB) (map[string]string, string) {
 	t.Helper()
 	b, err := os.ReadFile("testdata/seed001-notify.yaml")
 	if err != nil {
