@@ -18,6 +18,7 @@ func javaToRE2(p string) (string, error) {
 	var b strings.Builder
 	inClass := false
 	classStart := false
+	lastQuant := false // the last thing written was a quantifier
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		switch {
@@ -54,6 +55,18 @@ func javaToRE2(p string) (string, error) {
 				}
 				fmt.Fprintf(&b, `\x{%X}`, v)
 				i = j - 1
+			case (n == 'p' || n == 'P') && i+2 < len(p) && p[i+2] == '{' && posixName(p[i+3:]) != "":
+				name := posixName(p[i+3:])
+				neg := ""
+				if n == 'P' {
+					neg = "^"
+				}
+				if inClass {
+					b.WriteString("[:" + neg + javaPOSIX[name] + ":]")
+				} else {
+					b.WriteString("[" + neg + "[:" + javaPOSIX[name] + ":]]")
+				}
+				i += 3 + len(name)
 			case n == 'e':
 				b.WriteString(`\x1B`)
 				i++
@@ -75,6 +88,7 @@ func javaToRE2(p string) (string, error) {
 				i++
 			}
 			classStart = false
+			lastQuant = false
 			continue
 		case inClass:
 			if c == '[' && !classStart {
@@ -94,7 +108,7 @@ func javaToRE2(p string) (string, error) {
 			b.WriteByte(c)
 			continue
 		case c == '[':
-			inClass, classStart = true, true
+			inClass, classStart, lastQuant = true, true, false
 			b.WriteByte(c)
 			continue
 		case c == '(' && strings.HasPrefix(p[i:], "(?>"):
@@ -104,23 +118,50 @@ func javaToRE2(p string) (string, error) {
 		case c == '(' && (strings.HasPrefix(p[i:], "(?=") || strings.HasPrefix(p[i:], "(?!") ||
 			strings.HasPrefix(p[i:], "(?<=") || strings.HasPrefix(p[i:], "(?<!")):
 			return "", fmt.Errorf("look-around groups are not supported")
-		case c == '+' && i > 0 && strings.IndexByte("*+?}", p[i-1]) >= 0 && !escapedAt(p, i-1):
+		case c == '+' && lastQuant:
 			// A possessive quantifier: match greedily instead.
+			lastQuant = false
 			continue
+		case c == '*' || c == '+':
+			lastQuant = true
+		case c == '?':
+			lastQuant = !lastQuant // after a quantifier, ? makes it lazy
+		case c == '{':
+			if m := quantRE.FindString(p[i:]); m != "" {
+				b.WriteString(m)
+				i += len(m) - 1
+				lastQuant = true
+				continue
+			}
+			lastQuant = false
+		default:
+			lastQuant = false
 		}
 		b.WriteByte(c)
 	}
 	return b.String(), nil
 }
 
-// escapedAt reports whether p[i] is escaped by a backslash.
-func escapedAt(p string, i int) bool {
-	n := 0
-	for j := i - 1; j >= 0 && p[j] == '\\'; j-- {
-		n++
-	}
-	return n%2 == 1
+// javaPOSIX maps Java's POSIX classes (\p{Lower}) to RE2's ([:lower:]).
+var javaPOSIX = map[string]string{
+	"Lower": "lower", "Upper": "upper", "ASCII": "ascii", "Alpha": "alpha", "Digit": "digit", "Alnum": "alnum",
+	"Punct": "punct", "Graph": "graph", "Print": "print", "Blank": "blank", "Cntrl": "cntrl", "XDigit": "xdigit", "Space": "space",
 }
+
+// posixName returns the Java POSIX class name that rest starts with
+// ("Lower}..."), or "".
+func posixName(rest string) string {
+	name, _, ok := strings.Cut(rest, "}")
+	if !ok {
+		return ""
+	}
+	if _, known := javaPOSIX[name]; known {
+		return name
+	}
+	return ""
+}
+
+var quantRE = regexp.MustCompile(`^\{\d+(,\d*)?\}`)
 
 func isHex(s string) bool {
 	for i := 0; i < len(s); i++ {
