@@ -64,7 +64,7 @@ func TestDeliveries(t *testing.T) {
 			{Name: "severe", MinSeverity: &high, Receivers: []string{"slack"}},
 			{Name: "root-mail", Rules: []string{"root-signin"}, Receivers: []string{"mail"},
 				InputTransformer: &config.InputTransformer{InputPathsMap: map[string]string{"ip": "$.detail.sourceIPAddress"}, InputTemplate: `"root from <ip> by <aws.events.rule-name>"`},
-				RemindEvery: dur(5 * time.Minute), RemindMax: &three},
+				RemindEvery:      dur(5 * time.Minute), RemindMax: &three},
 			{Name: "by-tag", Tags: []string{"root"}, Receivers: []string{"slack", "hook"}},
 		},
 	}
