@@ -69,11 +69,31 @@ func (a *authenticator) check(r *http.Request) bool {
 	return ok == 1
 }
 
+// ingestAuthOK reports whether r carries ingest credentials (an API key,
+// Basic, or an OAuth bearer token from /oauth/token), or none are
+// configured.
+func (s *Server) ingestAuthOK(r *http.Request) bool {
+	if s.oauth == nil && s.auth.open() {
+		return true
+	}
+	ok := s.auth.check(r)
+	if s.oauth != nil {
+		if tok, has := bearer(r); has && s.oauth.valid(tok) {
+			ok = true
+		}
+	}
+	return ok
+}
+
 // challenge writes a 401, with a Basic challenge when Basic users exist
-// (an SNS endpoint URL with user:password@ sends them only when asked).
-func (a *authenticator) challenge(w http.ResponseWriter) {
-	if len(a.users) > 0 {
-		w.Header().Set("WWW-Authenticate", `Basic realm="trailwatch", charset="UTF-8"`)
+// (an SNS endpoint URL with user:password@ sends them only when asked) and
+// a Bearer one with OAuth clients (EventBridge fetches a new token on 401).
+func (s *Server) challenge(w http.ResponseWriter) {
+	if len(s.auth.users) > 0 {
+		w.Header().Add("WWW-Authenticate", `Basic realm="trailwatch", charset="UTF-8"`)
+	}
+	if s.oauth != nil {
+		w.Header().Add("WWW-Authenticate", `Bearer realm="trailwatch"`)
 	}
 	writeError(w, http.StatusUnauthorized, "unauthorized: missing or wrong credentials", nil)
 }

@@ -26,9 +26,9 @@ func (e *errBody) Error() string { return e.msg }
 // handlePostEvents ingests events: EventBridge events (one, an array, JSON
 // lines), CloudTrail log files (gzipped or not) and SNS HTTP(S) messages.
 func (s *Server) handlePostEvents(w http.ResponseWriter, r *http.Request) {
-	if !s.auth.open() && !s.auth.check(r) {
+	if !s.ingestAuthOK(r) {
 		s.m.rejected.WithLabelValues("auth").Inc()
-		s.auth.challenge(w)
+		s.challenge(w)
 		return
 	}
 	body, err := s.readBody(w, r)

@@ -104,6 +104,12 @@ type Options struct {
 	// With neither APIKeys nor BasicUsers, ingest is open: the caller
 	// decides whether that is allowed (loopback, --insecure-ingest).
 	BasicUsers map[string]string
+	// OAuthClients maps an OAuth client id to its secret. With any, GET,
+	// POST or PUT /oauth/token issues bearer tokens (client credentials
+	// grant, valid one hour) that authenticate ingest, as an EventBridge
+	// OAUTH_CLIENT_CREDENTIALS connection whose AuthorizationEndpoint is
+	// that URL sends them.
+	OAuthClients map[string]string
 
 	// AdminToken is the bearer token for POST /alerts/{id}/ack. "": the
 	// ingest credentials authenticate it instead.
@@ -144,6 +150,7 @@ type Server struct {
 	now      func() time.Time
 	reg      *prometheus.Registry
 	auth     authenticator
+	oauth    *oauth   // nil: no OAuth clients
 	admin    [32]byte // sha256 of AdminToken
 	hasAdmin bool
 	ackKey   []byte
@@ -193,7 +200,13 @@ func New(o Options) (*Server, error) {
 			return nil, fmt.Errorf("%w: basic user %q: empty user or password", ErrBadOptions, u)
 		}
 	}
+	for id, sec := range o.OAuthClients {
+		if id == "" || sec == "" {
+			return nil, fmt.Errorf("%w: oauth client %q: empty id or secret", ErrBadOptions, id)
+		}
+	}
 	s.auth = newAuthenticator(o.APIKeys, o.BasicUsers)
+	s.oauth = newOAuth(o.OAuthClients, s.now)
 	if o.AdminToken != "" {
 		s.admin, s.hasAdmin = hashSecret(o.AdminToken), true
 	}
@@ -223,6 +236,7 @@ func (s *Server) routes() {
 	mux := http.NewServeMux()
 	s.handle(mux, "POST /events", "events", s.handlePostEvents)
 	s.handle(mux, "GET /healthz", "healthz", s.handleHealthz)
+	s.handle(mux, "/oauth/token", "oauth_token", s.handleOAuthToken)
 	s.handle(mux, "POST /alerts/{id}/ack", "alerts_ack", s.handlePostAlertAck)
 	s.handle(mux, "GET /ack/{id}", "ack_link", s.handleGetAckLink)
 	s.handle(mux, "POST /ack/{id}", "ack_link", s.handlePostAckLink)
