@@ -20,6 +20,10 @@
 //     is inserted the same way, but an object or array is inserted as its
 //     JSON text, quotes and all: the result is not JSON, and AWS does not
 //     deliver it (recorded on real AWS for {"payload": "<payload>"}).
+//   - A placeholder is '<', the shortest run of other characters on the
+//     same line, and '>'. AWS offers no escape for < and >, so text such as
+//     a Slack link <https://...|open> is a placeholder and, undefined, is
+//     refused by New.
 //   - A path the event lacks renders as the empty string; outside a string
 //     in a JSON template that is "".
 //   - Predefined variables: aws.events.rule-arn, aws.events.rule-name,
@@ -74,8 +78,13 @@ func (e *ValidationError) Error() string { return "target input: " + e.Reason }
 // Unwrap makes errors.Is(err, ErrInvalid) hold.
 func (e *ValidationError) Unwrap() error { return ErrInvalid }
 
-// AWSMessage is the message EventBridge's PutTargets gives for this error
-// on the target with id targetID (ValidationException).
+// AWSMessage is the message of PutTargets' ValidationException for this
+// error on the target with id targetID. Texts recorded from AWS: "invalid
+// placeholder" and "Only one of Input, InputPath, or InputTransformer";
+// length and key-pattern errors follow AWS's constraint messages (without
+// the offending value); a bad JSON path, a placeholder used as an object
+// key and an Input that is not JSON are in AWS's style, their exact AWS
+// text not being on record.
 func (e *ValidationError) AWSMessage(targetID string) string {
 	return strings.Replace(e.aws, "{target}", targetID, 1)
 }
