@@ -3,7 +3,9 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -53,4 +55,27 @@ func FuzzParseSNS(f *testing.F) {
 			t.Fatalf("looksSNS misses %s", b)
 		}
 	})
+}
+
+func TestParseSNSRefuses(t *testing.T) {
+	t.Parallel()
+	ok := `{"Type":"SubscriptionConfirmation","MessageId":"m","Token":"tok","TopicArn":"t","Message":"m","SubscribeURL":"https://x/","Timestamp":"t","SignatureVersion":"1","Signature":"QUJD","SigningCertURL":"u"}`
+	if _, err := parseSNS([]byte(ok)); err != nil {
+		t.Fatalf("valid message refused: %v", err)
+	}
+	for name, body := range map[string]string{
+		"not json":          `Type=Notification`,
+		"unknown type":      strings.Replace(ok, `"SubscriptionConfirmation"`, `"Gossip"`, 1),
+		"no token":          strings.Replace(ok, `"Token":"tok",`, ``, 1),
+		"no subscribe url":  strings.Replace(ok, `"SubscribeURL":"https://x/",`, ``, 1),
+		"no signature":      strings.Replace(ok, `"Signature":"QUJD",`, ``, 1),
+		"no cert url":       strings.Replace(ok, `,"SigningCertURL":"u"`, ``, 1),
+		"version 3":         strings.Replace(ok, `"SignatureVersion":"1"`, `"SignatureVersion":"3"`, 1),
+		"version as number": strings.Replace(ok, `"SignatureVersion":"1"`, `"SignatureVersion":1`, 1),
+		"bad base64":        strings.Replace(ok, `"QUJD"`, `"QUJD!"`, 1),
+	} {
+		if _, err := parseSNS([]byte(body)); !errors.Is(err, ErrSNSMessage) {
+			t.Errorf("%s: err %v, want ErrSNSMessage", name, err)
+		}
+	}
 }

@@ -133,6 +133,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, data []byte, nam
 				extra["record"] = re.Index
 				msg = fmt.Sprintf("record %d: %v", re.Index, re.Err)
 			}
+			s.log.Warn("ingest: bad record, request refused", "from", name, "err", msg)
 			writeError(w, http.StatusBadRequest, "bad record, nothing ingested: "+msg, extra)
 			return
 		}

@@ -101,7 +101,7 @@ type Options struct {
 	APIKeys map[string]string
 	// BasicUsers maps a user to a password (HTTP Basic, as an EventBridge
 	// BASIC connection or an SNS endpoint URL with user:password@ sends it).
-	// With neither APIKeys nor BasicUsers, ingest is open: the caller
+	// With none of APIKeys, BasicUsers and OAuthClients, ingest is open: the caller
 	// decides whether that is allowed (loopback, --insecure-ingest).
 	BasicUsers map[string]string
 	// OAuthClients maps an OAuth client id to its secret. With any, GET,
@@ -318,7 +318,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 	})
 	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trailwatch_ingest_rejected_requests_total",
-		Help: "POST /events requests refused, by reason (auth, too_large, bad_body, bad_record, sns_signature, sns_topic, sink).",
+		Help: "POST /events requests refused, by reason (auth, too_large, bad_body, bad_record, sns_signature, sns_topic, sns_fetch, sink).",
 	}, []string{"reason"})
 	m.sns = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "trailwatch_ingest_sns_messages_total",
