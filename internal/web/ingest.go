@@ -49,7 +49,7 @@ func (s *Server) handlePostEvents(w http.ResponseWriter, r *http.Request) {
 			s.acceptS3(w, "sns raw delivery")
 			return
 		}
-		s.ingest(w, r, body, "sns")
+		s.ingest(w, r, body, "sns:raw")
 	case mt != "":
 		s.handleSNS(w, r, body, mt)
 	case looksSNS(body):
@@ -57,9 +57,9 @@ func (s *Server) handlePostEvents(w http.ResponseWriter, r *http.Request) {
 			s.handleSNS(w, r, body, "")
 			return
 		}
-		s.ingest(w, r, body, "body")
+		s.ingest(w, r, body, "http")
 	default:
-		s.ingest(w, r, body, "body")
+		s.ingest(w, r, body, "http")
 	}
 }
 
