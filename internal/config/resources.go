@@ -181,6 +181,12 @@ func (t *tmpl) build() {
 				continue
 			}
 			t.skip("%s (%s): resource type not supported, skipped", id, r.typ)
+			// Indexed all the same, so that a target naming it is
+			// reported with its logical ID.
+			t.arnIndex[t.refValue(r).s] = id
+			if a, ok := t.attValue(r, "Arn"); ok {
+				t.arnIndex[a.s] = id
+			}
 			continue
 		}
 		for i, k := range r.props.keys {
