@@ -45,7 +45,27 @@ type Store struct {
 	w, r  *sql.DB
 	clock clock.Clock
 	log   *slog.Logger
+	// Statements Record runs for every event, prepared once on the writer.
+	insEvent, findFold, insAlert, foldAlert, insDelivery *sql.Stmt
 }
+
+const (
+	sqlInsEvent = `INSERT INTO events (key, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING`
+	sqlFindFold = `SELECT id FROM alerts
+		WHERE rule = ? AND dedup_key = ? AND window_end IS NOT NULL AND window_end > ?
+		ORDER BY first_seen DESC LIMIT 1`
+	sqlInsAlert = `INSERT INTO alerts
+		(id, rule, severity, dedup_key, threshold, count, first_seen, last_seen, window_end, first_event, last_event, fired_at, alert)
+		VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+	sqlFoldAlert = `UPDATE alerts SET count = count + 1, last_seen = ?1,
+		last_event = CASE WHEN ?2 > last_event THEN ?2 ELSE last_event END,
+		first_event = CASE WHEN first_event = 0 OR (?2 <> 0 AND ?2 < first_event) THEN ?2 ELSE first_event END,
+		fired_at = CASE WHEN fired_at IS NULL AND count + 1 >= threshold THEN ?1 ELSE fired_at END
+		WHERE id = ?3 RETURNING count, threshold, fired_at = ?1 AND count = threshold, alert`
+	sqlInsDelivery = `INSERT INTO deliveries
+		(id, alert_id, receiver, reminder, origin, state, notification, queued_at, due_at, remind_every, remind_max)
+		VALUES (?, ?, ?, 0, ?, 'pending', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+)
 
 var _ store.Store = (*Store)(nil)
 
@@ -148,6 +168,18 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		{&s.insEvent, sqlInsEvent}, {&s.findFold, sqlFindFold}, {&s.insAlert, sqlInsAlert},
+		{&s.foldAlert, sqlFoldAlert}, {&s.insDelivery, sqlInsDelivery},
+	} {
+		if *p.st, err = w.PrepareContext(ctx, p.sql); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("sqlite open: %w", err)
+		}
+	}
 	q.Add("_pragma", "query_only(1)")
 	q.Set("_txlock", "deferred")
 	r, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
@@ -224,11 +256,7 @@ func (s *Store) Record(ctx context.Context, batch []store.Seen) (store.RecordRes
 		return res, fmt.Errorf("store record: %w", err)
 	}
 	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO events (key, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return res, fmt.Errorf("store record: %w", err)
-	}
-	defer ins.Close()
+	ins := tx.StmtContext(ctx, s.insEvent)
 	for i := range batch {
 		ev := &batch[i]
 		r, err := ins.ExecContext(ctx, ev.EventKey, nanos(now))
@@ -261,9 +289,7 @@ func (s *Store) recordHit(ctx context.Context, tx *sql.Tx, now time.Time, ev *st
 	et := eventNanos(ev.EventTime)
 	if folding {
 		var id string
-		err := tx.QueryRowContext(ctx, `SELECT id FROM alerts
-			WHERE rule = ? AND dedup_key = ? AND window_end IS NOT NULL AND window_end > ?
-			ORDER BY first_seen DESC LIMIT 1`, h.Rule, h.DedupKey, nanos(now)).Scan(&id)
+		err := tx.StmtContext(ctx, s.findFold).QueryRowContext(ctx, h.Rule, h.DedupKey, nanos(now)).Scan(&id)
 		switch {
 		case err == nil:
 			return s.fold(ctx, tx, now, id, et, h, res)
@@ -280,10 +306,12 @@ func (s *Store) recordHit(ctx context.Context, tx *sql.Tx, now time.Time, ev *st
 	if folding {
 		windowEnd = sql.NullInt64{Int64: nanos(now.Add(h.DedupPeriod)), Valid: true}
 	}
-	r, err := tx.ExecContext(ctx, `INSERT INTO alerts
-		(id, rule, severity, dedup_key, threshold, count, first_seen, last_seen, window_end, first_event, last_event, alert)
-		VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		id, h.Rule, h.Alert.Severity, h.DedupKey, threshold, nanos(now), nanos(now), windowEnd, et, et, aj)
+	var fired sql.NullInt64
+	if threshold <= 1 {
+		fired = sql.NullInt64{Int64: nanos(now), Valid: true}
+	}
+	r, err := tx.StmtContext(ctx, s.insAlert).ExecContext(ctx,
+		id, h.Rule, h.Alert.Severity, h.DedupKey, threshold, nanos(now), nanos(now), windowEnd, et, et, fired, aj)
 	if err != nil {
 		return err
 	}
@@ -293,7 +321,7 @@ func (s *Store) recordHit(ctx context.Context, tx *sql.Tx, now time.Time, ev *st
 		return s.fold(ctx, tx, now, id, et, h, res)
 	}
 	res.Alerts++
-	if threshold <= 1 {
+	if fired.Valid {
 		return s.fire(ctx, tx, now, id, h.Alert, 1, h.Deliveries, res)
 	}
 	return nil
@@ -302,19 +330,15 @@ func (s *Store) recordHit(ctx context.Context, tx *sql.Tx, now time.Time, ev *st
 func (s *Store) fold(ctx context.Context, tx *sql.Tx, now time.Time, id string, et int64, h *store.Hit, res *store.RecordResult) error {
 	var (
 		count, threshold int
-		fired            sql.NullInt64
+		firedNow         bool
 		aj               []byte
 	)
-	err := tx.QueryRowContext(ctx, `UPDATE alerts SET count = count + 1, last_seen = ?,
-		last_event = CASE WHEN ? > last_event THEN ? ELSE last_event END,
-		first_event = CASE WHEN first_event = 0 OR (? <> 0 AND ? < first_event) THEN ? ELSE first_event END
-		WHERE id = ? RETURNING count, threshold, fired_at, alert`,
-		nanos(now), et, et, et, et, et, id).Scan(&count, &threshold, &fired, &aj)
+	err := tx.StmtContext(ctx, s.foldAlert).QueryRowContext(ctx, nanos(now), et, id).Scan(&count, &threshold, &firedNow, &aj)
 	if err != nil {
 		return err
 	}
 	res.Folded++
-	if fired.Valid || count < threshold {
+	if !firedNow {
 		return nil
 	}
 	var a alert.Alert
@@ -325,10 +349,8 @@ func (s *Store) fold(ctx context.Context, tx *sql.Tx, now time.Time, id string, 
 }
 
 func (s *Store) fire(ctx context.Context, tx *sql.Tx, now time.Time, id string, a alert.Alert, count int, ds []store.Delivery, res *store.RecordResult) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE alerts SET fired_at = ? WHERE id = ?`, nanos(now), id); err != nil {
-		return err
-	}
 	res.Fired++
+	ins := tx.StmtContext(ctx, s.insDelivery)
 	for i, d := range ds {
 		did := store.DeliveryID(id, i, d.Receiver)
 		n := store.NewNotification(did, id, d, a, count, 0, now)
@@ -340,10 +362,7 @@ func (s *Store) fire(ctx context.Context, tx *sql.Tx, now time.Time, id string, 
 		if every <= 0 || most <= 0 {
 			every, most = 0, 0
 		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO deliveries
-			(id, alert_id, receiver, reminder, origin, state, notification, queued_at, due_at, remind_every, remind_max)
-			VALUES (?, ?, ?, 0, ?, 'pending', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			did, id, d.Receiver, did, nj, nanos(now), nanos(now), every, most)
+		r, err := ins.ExecContext(ctx, did, id, d.Receiver, did, nj, nanos(now), nanos(now), every, most)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,50 @@
+package sqlite
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/trailwatch/trailwatch/internal/alert"
+	"github.com/trailwatch/trailwatch/internal/store"
+)
+
+// BenchmarkRecord records batches of 100 new events, each matching one
+// rule that alerts to two receivers, and every fifth also a folding rule.
+func BenchmarkRecord(b *testing.B) {
+	for _, sync := range []string{"FULL", "NORMAL"} {
+		for _, size := range []int{1, 100} {
+			b.Run(fmt.Sprintf("sync=%s/batch=%d", sync, size), func(b *testing.B) {
+				s, err := Open(b.Context(), filepath.Join(b.TempDir(), "tw.db"), Options{Synchronous: sync})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				ev := []byte(`{"version":"0","id":"x","detail-type":"AWS Console Sign In via CloudTrail","source":"aws.signin","account":"111122223333","time":"2026-03-01T12:00:00Z","region":"us-east-1","resources":[],"detail":{"eventName":"ConsoleLogin","userIdentity":{"type":"Root"}}}`)
+				batch := make([]store.Seen, size)
+				n := 0
+				b.ResetTimer()
+				for b.Loop() {
+					for i := range batch {
+						n++
+						id := fmt.Sprintf("event-%d", n)
+						a := alert.Alert{Rule: "root", Severity: "critical", EventID: id, Summary: "root signed in", Event: ev}
+						hits := []store.Hit{{Rule: "root", DedupKey: id, Threshold: 1, Alert: a, Deliveries: []store.Delivery{
+							{Receiver: "slack", RemindEvery: time.Hour, RemindMax: 3}, {Receiver: "mail"},
+						}}}
+						if n%5 == 0 {
+							hits = append(hits, store.Hit{Rule: "brute", DedupKey: "alice", DedupPeriod: time.Hour, Threshold: 10, Alert: a,
+								Deliveries: []store.Delivery{{Receiver: "slack"}}})
+						}
+						batch[i] = store.Seen{EventKey: id, EventTime: time.Now(), Hits: hits}
+					}
+					if _, err := s.Record(b.Context(), batch); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
+			})
+		}
+	}
+}
