@@ -187,10 +187,12 @@ func (o *Outbox) Run(ctx context.Context) error {
 		}
 		free := o.o.Workers - len(slot)
 		claimed := 0
+		failed := false
 		if free > 0 {
 			ds, err := o.o.Store.Claim(ctx, o.o.Owner, free, o.o.Lease)
 			if err != nil && ctx.Err() == nil {
 				o.log.Error("outbox claim", "err", err)
+				failed = true
 			}
 			claimed = len(ds)
 			for _, d := range ds {
@@ -216,6 +218,9 @@ func (o *Outbox) Run(ctx context.Context) error {
 			}
 		} else if ok && at.Before(next) {
 			next = at
+		}
+		if failed {
+			next = o.o.Clock.Now().Add(o.o.MinBackoff) // no busy loop on a failing store
 		}
 		timer := o.o.Clock.NewTimer(next.Sub(o.o.Clock.Now()))
 		if len(slot) == 0 && o.idle != nil {

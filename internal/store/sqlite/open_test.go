@@ -1,0 +1,73 @@
+package sqlite
+
+import (
+	"database/sql"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/trailwatch/trailwatch/internal/clock"
+	"github.com/trailwatch/trailwatch/internal/store"
+)
+
+func TestReopenKeepsState(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "dir with space", "tw.db")
+	if err := mkdirAll(filepath.Dir(path)); err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	s, err := Open(t.Context(), path, Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Record(t.Context(), []store.Seen{{EventKey: "e1", Hits: []store.Hit{{Rule: "r", DedupKey: "e1", Threshold: 1,
+		Deliveries: []store.Delivery{{Receiver: "slack"}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(t.Context(), path, Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Record(t.Context(), []store.Seen{{EventKey: "e1"}})
+	if err != nil || res.Duplicates != 1 {
+		t.Fatalf("after reopen: %+v %v", res, err)
+	}
+	if ds, err := s.Claim(t.Context(), "w", 10, time.Minute); err != nil || len(ds) != 1 {
+		t.Fatalf("after reopen: claimed %d, %v", len(ds), err)
+	}
+	var mode string
+	if err := s.r.QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v", mode, err)
+	}
+	if _, err := s.r.ExecContext(t.Context(), "DELETE FROM events"); err == nil {
+		t.Error("the read pool can write")
+	}
+}
+
+func TestOpenRejects(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, err := Open(t.Context(), filepath.Join(dir, "a.db"), Options{Synchronous: "OFF"}); err == nil {
+		t.Error("synchronous OFF accepted")
+	}
+	path := filepath.Join(dir, "newer.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("PRAGMA user_version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(t.Context(), path, Options{}); err == nil {
+		t.Error("a newer schema accepted")
+	}
+}
+
+func mkdirAll(dir string) error { return os.MkdirAll(dir, 0o755) }
