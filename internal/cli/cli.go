@@ -62,6 +62,10 @@ Usage:
         list the rules
   trailwatch pattern test --pattern P --event E
         test an EventBridge event pattern against an event (JSON text or @file)
+  trailwatch serve [--config FILE] [--template FILE [--parameter KEY=VALUE]...] [flags]
+        run the service: HTTP ingest, alerts to receivers, reminders
+  trailwatch alerts list [--data DIR] [--state S] | alerts ack [--data DIR] ID...
+        show and acknowledge the alerts serve recorded
   trailwatch version
 
 Run 'trailwatch COMMAND -h' for a command's flags.
@@ -88,6 +92,10 @@ func Main(ctx context.Context, args []string, env *Env) int {
 		code, err = runRules(args[1:], env)
 	case "pattern":
 		code, err = runPattern(args[1:], env)
+	case "serve":
+		code, err = runServe(ctx, args[1:], env)
+	case "alerts":
+		code, err = runAlerts(ctx, args[1:], env)
 	case "version", "--version":
 		fmt.Fprintf(env.Stdout, "trailwatch %s\n", Version)
 		return ExitOK

@@ -1,0 +1,447 @@
+// Package app wires Trailwatch's parts into the running service: config ->
+// rules and routes -> HTTP ingest -> store -> outbox -> receivers. It is
+// what `trailwatch serve` runs, and what integration tests embed.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/trailwatch/trailwatch/internal/alert"
+	"github.com/trailwatch/trailwatch/internal/clock"
+	"github.com/trailwatch/trailwatch/internal/config"
+	"github.com/trailwatch/trailwatch/internal/event"
+	"github.com/trailwatch/trailwatch/internal/notify"
+	"github.com/trailwatch/trailwatch/internal/notify/apidest"
+	"github.com/trailwatch/trailwatch/internal/notify/email"
+	"github.com/trailwatch/trailwatch/internal/notify/slack"
+	"github.com/trailwatch/trailwatch/internal/notify/sns"
+	"github.com/trailwatch/trailwatch/internal/notify/stdout"
+	"github.com/trailwatch/trailwatch/internal/notify/webhook"
+	"github.com/trailwatch/trailwatch/internal/outbox"
+	"github.com/trailwatch/trailwatch/internal/route"
+	"github.com/trailwatch/trailwatch/internal/rule"
+	"github.com/trailwatch/trailwatch/internal/store"
+	"github.com/trailwatch/trailwatch/internal/store/sqlite"
+	"github.com/trailwatch/trailwatch/internal/web"
+)
+
+// Options configure an App: the flags of `trailwatch serve`.
+type Options struct {
+	ConfigFiles []string          // --config
+	Templates   []string          // --template
+	Params      map[string]string // --parameter KEY=VALUE
+	Env         func(string) (string, bool)
+
+	Listen  string // --listen; default 127.0.0.1:8080
+	DataDir string // --data
+
+	SMTP     *url.URL // --smtp
+	MailFrom string   // --mail-from
+	// SMTPTLS overrides the TLS settings for the SMTP server (tests).
+	SMTPTLS *email.Server
+
+	IngestAPIKeys  map[string]string // --ingest-api-key NAME=VALUE
+	IngestUsers    map[string]string // --ingest-user USER=PASSWORD
+	AdminToken     string            // --admin-token
+	InsecureIngest bool              // --insecure-ingest
+	// PublicURL is the base of acknowledgement links (default
+	// http://<listen address>).
+	PublicURL string
+
+	// SNS settings for verifying SNS HTTP(S) deliveries (tests set a
+	// certificate and host pattern).
+	SNS web.SNSOptions
+
+	Stdout     io.Writer
+	Logger     *slog.Logger
+	Clock      clock.Clock
+	HTTPClient *http.Client
+
+	// Outbox tuning (zero: the outbox's defaults).
+	MinBackoff, MaxBackoff, MaxAge time.Duration
+	PollInterval                   time.Duration
+}
+
+// App is a configured Trailwatch service.
+type App struct {
+	o        Options
+	log      *slog.Logger
+	clock    clock.Clock
+	cfg      *config.Config
+	set      *rule.Set
+	router   *route.Router
+	store    *sqlite.Store
+	outbox   *outbox.Outbox
+	web      *web.Server
+	registry *prometheus.Registry
+	ln       net.Listener
+	srv      *http.Server
+	ackKey   []byte
+
+	renderFailures prometheus.Counter
+}
+
+// New loads and validates everything (the whole configuration, every
+// receiver) and opens the store; nothing runs until Run.
+func New(ctx context.Context, o Options) (*App, error) {
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:8080"
+	}
+	if o.Env == nil {
+		o.Env = os.LookupEnv
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real()
+	}
+	if o.DataDir == "" {
+		d, err := DefaultDataDir()
+		if err != nil {
+			return nil, err
+		}
+		o.DataDir = d
+	}
+	a := &App{o: o, log: o.Logger, clock: o.Clock, registry: prometheus.NewRegistry()}
+	if err := a.checkIngestAuth(); err != nil {
+		return nil, err
+	}
+
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	a.cfg = cfg
+	for _, s := range cfg.Skipped {
+		a.log.Warn("not run", "what", s)
+	}
+	if a.set, err = rule.NewSet(cfg.Rules); err != nil {
+		return nil, err
+	}
+	if a.router, err = route.New(cfg); err != nil {
+		return nil, err
+	}
+	notifiers, err := a.notifiers(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	if a.ackKey, err = loadOrCreateKey(filepath.Join(o.DataDir, "ack.key")); err != nil {
+		return nil, err
+	}
+	a.store, err = sqlite.Open(ctx, filepath.Join(o.DataDir, "trailwatch.db"), sqlite.Options{Clock: o.Clock, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	a.renderFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "trailwatch_route_render_failures_total",
+		Help: "Deliveries not queued because their body did not render (as EventBridge, an input template that renders invalid JSON).",
+	})
+	a.registry.MustRegister(a.renderFailures)
+
+	a.outbox, err = outbox.New(outbox.Options{
+		Store:        a.store,
+		Notifiers:    notifiers,
+		Clock:        o.Clock,
+		Logger:       o.Logger.With("part", "outbox"),
+		MaxAge:       o.MaxAge,
+		MinBackoff:   o.MinBackoff,
+		MaxBackoff:   o.MaxBackoff,
+		PollInterval: o.PollInterval,
+		AckURL:       a.ackURL,
+		Metrics:      a.registry,
+	})
+	if err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	a.web, err = web.New(web.Options{
+		Sink:       web.SinkFunc(a.Ingest),
+		Acker:      web.AckerFunc(a.ack),
+		Logger:     o.Logger.With("part", "web"),
+		Now:        o.Clock.Now,
+		Registry:   a.registry,
+		APIKeys:    o.IngestAPIKeys,
+		BasicUsers: o.IngestUsers,
+		AdminToken: o.AdminToken,
+		AckKey:     a.ackKey,
+		SNS:        o.SNS,
+	})
+	if err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// DefaultDataDir is where serve keeps its state without --data:
+// $TRAILWATCH_DATA, else $XDG_STATE_HOME/trailwatch, else
+// ~/.local/state/trailwatch.
+func DefaultDataDir() (string, error) {
+	if d := os.Getenv("TRAILWATCH_DATA"); d != "" {
+		return d, nil
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "trailwatch"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("data dir: %w (set --data)", err)
+	}
+	return filepath.Join(home, ".local", "state", "trailwatch"), nil
+}
+
+// checkIngestAuth refuses an unauthenticated ingest endpoint off loopback.
+func (a *App) checkIngestAuth() error {
+	if len(a.o.IngestAPIKeys) > 0 || len(a.o.IngestUsers) > 0 || a.o.InsecureIngest {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(a.o.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", a.o.Listen, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--listen %s is not a loopback address and ingest has no authentication: give --ingest-api-key NAME=VALUE or --ingest-user USER=PASSWORD, or --insecure-ingest", a.o.Listen)
+}
+
+// loadConfig reads the configuration; with none, the built-in packs print
+// their alerts on stdout.
+func (a *App) loadConfig() (*config.Config, error) {
+	if len(a.o.ConfigFiles) == 0 && len(a.o.Templates) == 0 {
+		rules, err := rule.Builtin()
+		if err != nil {
+			return nil, err
+		}
+		return &config.Config{
+			Rules:     rules,
+			Receivers: []*config.Receiver{{Name: "stdout", Stdout: &config.StdoutConfig{}}},
+		}, nil
+	}
+	return config.Load(a.o.ConfigFiles, a.o.Templates, a.o.Params, a.o.Env)
+}
+
+// notifiers builds a Notifier per receiver; a receiver that cannot work (an
+// email receiver without --smtp) is an error at start, not at first alert.
+func (a *App) notifiers(ctx context.Context) (map[string]notify.Notifier, error) {
+	no := notify.Options{
+		HTTPClient: a.o.HTTPClient,
+		Clock:      a.clock.Now,
+		Logger:     a.log.With("part", "notify"),
+	}
+	out := make(map[string]notify.Notifier, len(a.cfg.Receivers))
+	var errs []error
+	for _, r := range a.cfg.Receivers {
+		var n notify.Notifier
+		var err error
+		o := no
+		o.Logger = no.Logger.With("receiver", r.Name)
+		switch {
+		case r.Slack != nil:
+			n, err = slack.New(r.Slack, o)
+		case r.Email != nil:
+			if a.o.SMTP == nil {
+				err = errors.New("an email receiver needs --smtp smtp://host:port")
+				break
+			}
+			srv := email.Server{URL: a.o.SMTP, From: a.o.MailFrom}
+			if a.o.SMTPTLS != nil {
+				srv.TLSConfig = a.o.SMTPTLS.TLSConfig
+			}
+			n, err = email.New(r.Email, srv, o)
+		case r.Webhook != nil:
+			n, err = webhook.New(r.Webhook, o)
+		case r.SNS != nil:
+			n, err = sns.New(ctx, r.SNS, o)
+		case r.APIDestination != nil:
+			n, err = apidest.New(r.APIDestination, o)
+		case r.Stdout != nil:
+			n, err = stdout.New(r.Stdout, a.o.Stdout, o)
+		default:
+			err = errors.New("no receiver type")
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("receiver %s: %w", r.Name, err))
+			continue
+		}
+		out[r.Name] = n
+	}
+	return out, errors.Join(errs...)
+}
+
+// Ingest matches events against the rules, routes their alerts and records
+// everything in one transaction: when it returns nil, the alerts are
+// durable and the source may be acknowledged.
+func (a *App) Ingest(ctx context.Context, evs []*event.Event) (web.IngestResult, error) {
+	now := a.clock.Now()
+	batch := make([]store.Seen, 0, len(evs))
+	var matched []*rule.Rule
+	for _, ev := range evs {
+		var err error
+		matched, err = a.set.Match(ev, matched[:0])
+		if err != nil {
+			return web.IngestResult{}, fmt.Errorf("event %s: %w", ev.Key(), err)
+		}
+		seen := store.Seen{EventKey: ev.Key(), EventTime: ev.Time}
+		for _, r := range matched {
+			deliveries, errs := a.router.Deliveries(r, ev, now)
+			for _, err := range errs {
+				a.renderFailures.Inc()
+				a.log.Error("delivery not queued", "rule", r.Name, "event", ev.Key(), "err", err)
+			}
+			threshold := r.Dedup.Threshold
+			if threshold < 1 {
+				threshold = 1
+			}
+			seen.Hits = append(seen.Hits, store.Hit{
+				Rule:        r.Name,
+				DedupKey:    r.DedupKey(ev),
+				DedupPeriod: r.Dedup.Period,
+				Threshold:   threshold,
+				Alert:       alert.New(r, ev),
+				Deliveries:  deliveries,
+			})
+		}
+		batch = append(batch, seen)
+	}
+	res, err := a.store.Record(ctx, batch)
+	if err != nil {
+		return web.IngestResult{}, err
+	}
+	if res.Queued > 0 {
+		a.outbox.Kick()
+	}
+	return web.IngestResult{Events: res.Events, Duplicates: res.Duplicates, Alerts: res.Alerts}, nil
+}
+
+func (a *App) ack(ctx context.Context, id, by string) error {
+	err := a.store.Ack(ctx, id, by)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %s", web.ErrNotFound, id)
+	}
+	return err
+}
+
+func (a *App) ackURL(alertID string) string {
+	base := a.o.PublicURL
+	if base == "" {
+		base = "http://" + a.Addr()
+	}
+	return web.SignAckURL(strings.TrimRight(base, "/"), a.ackKey, alertID)
+}
+
+// Listen binds the HTTP address (so tests can use port 0 and read Addr).
+func (a *App) Listen() error {
+	if a.ln != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", a.o.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	a.ln = ln
+	return nil
+}
+
+// Addr is the bound address, or the configured one before Listen.
+func (a *App) Addr() string {
+	if a.ln != nil {
+		return a.ln.Addr().String()
+	}
+	return a.o.Listen
+}
+
+// Store gives tests and commands the store.
+func (a *App) Store() store.Store { return a.store }
+
+// Config is the loaded configuration.
+func (a *App) Config() *config.Config { return a.cfg }
+
+// Run serves HTTP and delivers notifications until ctx ends, then shuts
+// down gracefully.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.Listen(); err != nil {
+		return err
+	}
+	a.srv = &http.Server{
+		Handler:           a.web.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := a.outbox.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			errc <- fmt.Errorf("outbox: %w", err)
+			cancel()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+			cancel()
+		}
+	}()
+	a.log.Info("serving", "addr", a.Addr(), "rules", len(a.cfg.Rules), "receivers", len(a.cfg.Receivers))
+	<-ctx.Done()
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
+	a.srv.Shutdown(shutdownCtx)
+	wg.Wait()
+	close(errc)
+	return <-errc
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.store.Close() }
+
+// loadOrCreateKey reads the HMAC key of acknowledgement links, creating it
+// on first start so that links stay valid across restarts.
+func loadOrCreateKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("ack key: %w", err)
+	}
+	b = make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("ack key: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("ack key: %w", err)
+	}
+	return b, nil
+}

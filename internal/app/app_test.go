@@ -1,0 +1,369 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/mail"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/trailwatch/trailwatch/internal/store"
+)
+
+const seeds = "../../../shared/seeds/"
+
+// rootLogin is a root console sign-in as CloudTrail records it; eventID
+// varies so tests can send several.
+func rootLogin(id string) string {
+	return `{"eventVersion":"1.08","userIdentity":{"type":"Root","principalId":"111122223333","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333","accessKeyId":""},` +
+		`"eventTime":"2024-03-01T10:00:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1",` +
+		`"sourceIPAddress":"198.51.100.7","userAgent":"Mozilla/5.0 (Macintosh)","requestParameters":null,"responseElements":{"ConsoleLogin":"Success"},` +
+		`"additionalEventData":{"LoginTo":"https://console.aws.amazon.com/console/home","MobileVersion":"No","MFAUsed":"No"},` +
+		`"eventID":"` + id + `","readOnly":false,"eventType":"AwsConsoleSignIn","managementEvent":true,"recipientAccountId":"111122223333","eventCategory":"Management"}`
+}
+
+// envelope wraps a record as EventBridge delivers it to an API destination.
+func envelope(rec string) string {
+	return `{"version":"0","id":"0d1e5a6c-0000-4000-8000-000000000001","detail-type":"AWS Console Sign In via CloudTrail","source":"aws.signin","account":"111122223333","time":"2024-03-01T10:00:00Z","region":"us-east-1","resources":[],"detail":` + rec + `}`
+}
+
+// start runs an App on a free loopback port until the test ends.
+func start(t *testing.T, o Options) *App {
+	t.Helper()
+	o.Listen = "127.0.0.1:0"
+	if o.DataDir == "" {
+		o.DataDir = t.TempDir()
+	}
+	if o.MinBackoff == 0 {
+		o.MinBackoff, o.MaxBackoff = 10*time.Millisecond, 50*time.Millisecond
+	}
+	if o.PollInterval == 0 {
+		o.PollInterval = 50 * time.Millisecond
+	}
+	a, err := New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+		a.Close()
+	})
+	return a
+}
+
+func post(t *testing.T, a *App, body string, header http.Header) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", "http://"+a.Addr()+"/events", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// wait returns the next value from c, or fails the test after a generous
+// deadline (the work is asynchronous; nothing here waits for time to pass).
+func wait[T any](t *testing.T, c <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(20 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	var zero T
+	return zero
+}
+
+// mailSink is a real SMTP server on loopback that hands over each message.
+type mailSink struct{ msgs chan []byte }
+
+func (m *mailSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{m: m}, nil }
+
+type mailSession struct{ m *mailSink }
+
+func (s *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *mailSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *mailSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err == nil {
+		s.m.msgs <- b
+	}
+	return err
+}
+func (s *mailSession) Reset()        {}
+func (s *mailSession) Logout() error { return nil }
+
+func startSMTP(t *testing.T) (*url.URL, chan []byte) {
+	t.Helper()
+	sink := &mailSink{msgs: make(chan []byte, 16)}
+	srv := smtp.NewServer(sink)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return &url.URL{Scheme: "smtp", Host: ln.Addr().String()}, sink.msgs
+}
+
+// Seed 000, unchanged: root console sign-in -> EventBridge rule -> SNS
+// topic -> email subscription. The mail carries the event JSON, as SNS
+// sends it.
+func TestSeed000RootSignInEmail(t *testing.T) {
+	t.Parallel()
+	smtpURL, msgs := startSMTP(t)
+	a := start(t, Options{
+		Templates: []string{seeds + "seed000-root-signin.yaml"},
+		Params:    map[string]string{"EmailAddress": "security@example.com"},
+		SMTP:      smtpURL,
+		MailFrom:  "trailwatch@example.com",
+	})
+	code, body := post(t, a, envelope(rootLogin("seed0-1")), nil)
+	if code != http.StatusOK {
+		t.Fatalf("POST /events: %d %s", code, body)
+	}
+	raw := wait(t, msgs, "the email")
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if to := m.Header.Get("To"); !strings.Contains(to, "security@example.com") {
+		t.Errorf("To: %q", to)
+	}
+	b, _ := io.ReadAll(m.Body)
+	if !bytes.Contains(b, []byte("seed0-1")) || !bytes.Contains(b, []byte("ConsoleLogin")) {
+		t.Errorf("mail body lacks the event:\n%s", b)
+	}
+	// An IAM user's sign-in matches nothing in seed 000.
+	iam := strings.Replace(rootLogin("seed0-2"), `"type":"Root"`, `"type":"IAMUser","userName":"alice"`, 1)
+	if code, body := post(t, a, envelope(iam), nil); code != http.StatusOK {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	rows, err := a.Store().Alerts(context.Background(), store.AlertFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Alert.EventID != "seed0-1" {
+		t.Errorf("%d alerts, want the root sign-in's only", len(rows))
+	}
+}
+
+// Seed 001, unchanged: sign-in -> rule with an input transformer -> API
+// destination (API key connection) -> a Slack incoming webhook.
+func TestSeed001SlackAPIDestination(t *testing.T) {
+	t.Parallel()
+	got := make(chan *http.Request, 4)
+	bodies := make(chan []byte, 4)
+	// API destinations must be HTTPS, as in AWS: a TLS server on loopback
+	// whose certificate the app's HTTP client trusts.
+	slack := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- r
+		bodies <- b
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(slack.Close)
+	a := start(t, Options{
+		Templates:  []string{seeds + "seed001-notify.yaml"},
+		Params:     map[string]string{"SlackIncomingWebhookUrl": slack.URL + "/services/T000/B000/XXXX"},
+		HTTPClient: slack.Client(),
+	})
+	if code, body := post(t, a, envelope(rootLogin("seed1-1")), nil); code != http.StatusOK {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	r := wait(t, got, "the Slack request")
+	b := <-bodies
+	if r.URL.Path != "/services/T000/B000/XXXX" || r.Header.Get("dummy") != "dummy" {
+		t.Errorf("request %s with API key header %q", r.URL.Path, r.Header.Get("dummy"))
+	}
+	var msg struct {
+		Blocks []struct {
+			Fields []struct{ Text string } `json:"fields"`
+		} `json:"blocks"`
+	}
+	if err := json.Unmarshal(b, &msg); err != nil {
+		t.Fatalf("body is not JSON: %v\n%s", err, b)
+	}
+	var texts []string
+	for _, bl := range msg.Blocks {
+		for _, f := range bl.Fields {
+			texts = append(texts, f.Text)
+		}
+	}
+	joined := strings.Join(texts, "\n")
+	for _, want := range []string{"*eventName:* ConsoleLogin", "*eventID:* seed1-1", "*account:* 111122223333", "*userIdentityType:* Root", "*SwitchTo:* "} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("Slack fields lack %q:\n%s", want, joined)
+		}
+	}
+}
+
+// Without configuration, serve runs the built-in packs and prints alerts.
+func TestDefaultsPrintToStdout(t *testing.T) {
+	t.Parallel()
+	out := &syncBuffer{}
+	a := start(t, Options{Stdout: out})
+	code, body := post(t, a, `{"Records":[`+rootLogin("d-1")+`]}`, nil)
+	if code != http.StatusOK {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	for i := 0; ; i++ {
+		if strings.Contains(out.String(), "root-console-signin") {
+			break
+		}
+		if i > 400 {
+			t.Fatalf("no alert on stdout: %q", out.String())
+		}
+		a.outbox.Kick()
+		time.Sleep(25 * time.Millisecond) // polling an asynchronous writer, not waiting for time
+	}
+	// The same event again (another source) alerts once.
+	if code, body := post(t, a, envelope(rootLogin("d-1")), nil); code != http.StatusOK || !strings.Contains(body, `"duplicates":1`) {
+		t.Errorf("second delivery: %d %s", code, body)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A receiver that fails (500, then 429 with Retry-After) and then recovers
+// gets the alert; it is acknowledged with the API and listed as acked.
+func TestRetryThenAck(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	calls := 0
+	delivered := make(chan []byte, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		switch n {
+		case 1:
+			w.WriteHeader(http.StatusInternalServerError)
+		case 2:
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+		default:
+			b, _ := io.ReadAll(r.Body)
+			delivered <- b
+		}
+	}))
+	t.Cleanup(hook.Close)
+	dir := t.TempDir()
+	cfgFile := dir + "/trailwatch.yaml"
+	writeFile(t, cfgFile, `
+builtin_rules: true
+receivers:
+  - name: hook
+    webhook: {url: "`+hook.URL+`"}
+routes:
+  - rules: [root-console-signin]
+    receivers: [hook]
+`)
+	a := start(t, Options{ConfigFiles: []string{cfgFile}, IngestAPIKeys: map[string]string{"X-Api-Key": "k1"}, AdminToken: "admin"})
+	if code, _ := post(t, a, envelope(rootLogin("r-1")), nil); code != http.StatusUnauthorized {
+		t.Errorf("no API key: %d, want 401", code)
+	}
+	if code, body := post(t, a, envelope(rootLogin("r-1")), http.Header{"X-Api-Key": {"k1"}}); code != http.StatusOK {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	b := wait(t, delivered, "the webhook delivery")
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil || got["rule"] != "root-console-signin" || got["event_id"] != "r-1" {
+		t.Errorf("webhook body %s (%v)", b, err)
+	}
+	ctx := context.Background()
+	rows, err := a.Store().Alerts(ctx, store.AlertFilter{Rule: "root-console-signin"})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("%d alerts, %v", len(rows), err)
+	}
+	req, _ := http.NewRequest("POST", "http://"+a.Addr()+"/alerts/"+rows[0].ID+"/ack", strings.NewReader(`{"by":"alice"}`))
+	req.Header.Set("Authorization", "Bearer admin")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("ack: %d", resp.StatusCode)
+	}
+	row, err := a.Store().Alert(ctx, rows[0].ID)
+	if err != nil || row.State != store.StateAcked || row.AckedBy != "alice" {
+		t.Errorf("after ack: %+v %v", row.State, err)
+	}
+}
+
+func TestRefusesOpenIngestOffLoopback(t *testing.T) {
+	t.Parallel()
+	_, err := New(context.Background(), Options{Listen: "0.0.0.0:0", DataDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "--insecure-ingest") {
+		t.Errorf("err = %v", err)
+	}
+	_, err = New(context.Background(), Options{Listen: "127.0.0.1:0", DataDir: t.TempDir(), ConfigFiles: []string{"nope.yaml"}})
+	if err == nil {
+		t.Error("a missing config file is not an error")
+	}
+	// An email receiver without --smtp fails at start, not at first alert.
+	_, err = New(context.Background(), Options{Listen: "127.0.0.1:0", DataDir: t.TempDir(),
+		Templates: []string{seeds + "seed000-root-signin.yaml"}, Params: map[string]string{"EmailAddress": "a@example.com"}})
+	if err == nil || !strings.Contains(err.Error(), "--smtp") {
+		t.Errorf("email without --smtp: %v", err)
+	}
+	if errors.Is(err, context.Canceled) {
+		t.Error("unexpected")
+	}
+}
+
+func writeFile(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

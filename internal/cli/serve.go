@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/trailwatch/trailwatch/internal/app"
+)
+
+const serveHelp = "serve [--config FILE] [--template FILE [--parameter KEY=VALUE]...] [--listen ADDR] [--data DIR] [--smtp URL --mail-from ADDR]"
+
+// keyValues is a repeatable KEY=VALUE flag.
+type keyValues map[string]string
+
+func (kv keyValues) String() string {
+	keys := make([]string, 0, len(kv))
+	for k := range kv {
+		keys = append(keys, k)
+	}
+	return strings.Join(keys, ",")
+}
+
+func (kv keyValues) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", s)
+	}
+	kv[k] = v
+	return nil
+}
+
+// runServe is `trailwatch serve`: the service the seeds describe.
+func runServe(ctx context.Context, args []string, env *Env) (int, error) {
+	fs := newFlagSet("serve", env, serveHelp)
+	var configs, templates stringList
+	params, apiKeys, users := keyValues{}, keyValues{}, keyValues{}
+	fs.Var(&configs, "config", "native YAML configuration `FILE` (rules, receivers, routes); repeatable")
+	fs.Var(&templates, "template", "CloudFormation template `FILE` to run as AWS would; repeatable")
+	fs.Var(params, "parameter", "template parameter `KEY=VALUE` (also AWS::Region, AWS::AccountId, AWS::StackName); repeatable")
+	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen `ADDR`")
+	data := fs.String("data", "", "state `DIR` (SQLite inside); default $TRAILWATCH_DATA, $XDG_STATE_HOME/trailwatch or ~/.local/state/trailwatch")
+	smtp := fs.String("smtp", "", "SMTP server `URL`: smtp://user:pass@host:port (STARTTLS when offered) or smtps:// (implicit TLS)")
+	mailFrom := fs.String("mail-from", "", "sender `ADDR` of email notifications")
+	fs.Var(apiKeys, "ingest-api-key", "require this header on ingest, as an EventBridge API_KEY connection sends it: `NAME=VALUE`; repeatable")
+	fs.Var(users, "ingest-user", "accept HTTP Basic `USER=PASSWORD` on ingest (an EventBridge BASIC connection); repeatable")
+	adminToken := fs.String("admin-token", "", "bearer `TOKEN` for POST /alerts/{id}/ack (default: the ingest credentials); also $TRAILWATCH_ADMIN_TOKEN")
+	insecure := fs.Bool("insecure-ingest", false, "allow ingest without authentication on a non-loopback address")
+	publicURL := fs.String("public-url", "", "base `URL` of acknowledgement links in notifications (default http://ADDR)")
+	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return ExitFailure, err
+	}
+	if len(rest) > 0 {
+		return ExitFailure, fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return ExitFailure, fmt.Errorf("--log-level: %w", err)
+	}
+	o := app.Options{
+		ConfigFiles:    configs,
+		Templates:      templates,
+		Params:         params,
+		Listen:         *listen,
+		DataDir:        *data,
+		MailFrom:       *mailFrom,
+		IngestAPIKeys:  apiKeys,
+		IngestUsers:    users,
+		AdminToken:     *adminToken,
+		InsecureIngest: *insecure,
+		PublicURL:      *publicURL,
+		Stdout:         env.Stdout,
+		Logger:         slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
+	}
+	if o.AdminToken == "" {
+		o.AdminToken = os.Getenv("TRAILWATCH_ADMIN_TOKEN")
+	}
+	if *smtp != "" {
+		u, err := url.Parse(*smtp)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			return ExitFailure, fmt.Errorf("--smtp: want smtp://[user:pass@]host:port or smtps://..., got %s", redactURL(*smtp))
+		}
+		o.SMTP = u
+	}
+	a, err := app.New(ctx, o)
+	if err != nil {
+		return ExitFailure, err
+	}
+	defer a.Close()
+	if err := a.Listen(); err != nil {
+		return ExitFailure, err
+	}
+	fmt.Fprintf(env.Stderr, "trailwatch serve: listening on http://%s (%d rules, %d receivers)\n", a.Addr(), len(a.Config().Rules), len(a.Config().Receivers))
+	if err := a.Run(ctx); err != nil {
+		return ExitFailure, err
+	}
+	return ExitOK, nil
+}
+
+// redactURL hides a URL's password in messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
