@@ -378,3 +378,44 @@ func TestNewRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestOAuthConcurrentDeliveriesShareOneFetch(t *testing.T) {
+	t.Parallel()
+	o := &oauthServer{revoked: map[string]bool{}}
+	srv := httptest.NewServer(http.HandlerFunc(o.handler))
+	t.Cleanup(srv.Close)
+	d, err := New(&config.APIDestinationConfig{
+		InvocationEndpoint: srv.URL + "/api",
+		Connection: config.Connection{AuthorizationType: "OAUTH_CLIENT_CREDENTIALS", OAuth: &config.OAuthParameters{
+			AuthorizationEndpoint: srv.URL + "/token", HTTPMethod: "GET", ClientID: "c", ClientSecret: "s",
+		}},
+	}, opts(newClock()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := d.Notify(context.Background(), notifytest.Notification()); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.fetches) != 1 || len(o.calls) != 8 {
+		t.Fatalf("%d fetches, %d calls; want 1 and 8", len(o.fetches), len(o.calls))
+	}
+	// GET: the grant type travels in the query string.
+	if r := o.fetches[0]; r.Method != "GET" || r.URL.Query().Get("grant_type") != "client_credentials" {
+		t.Errorf("token request %s %s", r.Method, r.URL)
+	}
+}
