@@ -75,6 +75,9 @@ type Options struct {
 	// Outbox tuning (zero: the outbox's defaults).
 	MinBackoff, MaxBackoff, MaxAge time.Duration
 	PollInterval                   time.Duration
+	// Lease is how long a delivery claimed by a process that died stays
+	// claimed before another (or the restarted one) takes it over.
+	Lease time.Duration
 }
 
 // App is a configured Trailwatch service.
@@ -170,6 +173,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		MinBackoff:   o.MinBackoff,
 		MaxBackoff:   o.MaxBackoff,
 		PollInterval: o.PollInterval,
+		Lease:        o.Lease,
 		AckURL:       a.ackURL,
 		Metrics:      a.registry,
 	})

@@ -51,6 +51,8 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 	insecure := fs.Bool("insecure-ingest", false, "allow ingest without authentication on a non-loopback address")
 	publicURL := fs.String("public-url", "", "base `URL` of acknowledgement links in notifications (default http://ADDR)")
 	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	lease := fs.Duration("outbox-lease", 0, "how long a delivery claimed by a process that died waits before it is sent again (default 5m)")
+	maxAge := fs.Duration("outbox-max-age", 0, "how long a failing delivery is retried before it is dead-lettered (default 24h, as EventBridge)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return ExitFailure, err
@@ -74,6 +76,8 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 		AdminToken:     *adminToken,
 		InsecureIngest: *insecure,
 		PublicURL:      *publicURL,
+		Lease:          *lease,
+		MaxAge:         *maxAge,
 		Stdout:         env.Stdout,
 		Logger:         slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
 	}
