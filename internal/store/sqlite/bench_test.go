@@ -3,6 +3,7 @@ package sqlite
 import (
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,5 +47,34 @@ func BenchmarkRecord(b *testing.B) {
 				b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
 			})
 		}
+	}
+}
+
+// BenchmarkRecordParallel records single events from many goroutines, as
+// concurrent HTTP requests do: group commit shares one sync among them.
+func BenchmarkRecordParallel(b *testing.B) {
+	for _, sync := range []string{"FULL", "NORMAL"} {
+		b.Run("sync="+sync, func(b *testing.B) {
+			s, err := Open(b.Context(), filepath.Join(b.TempDir(), "tw.db"), Options{Synchronous: sync})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			var n atomic.Int64
+			b.SetParallelism(16)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					id := fmt.Sprintf("event-%d", n.Add(1))
+					a := alert.Alert{Rule: "root", Severity: "critical", EventID: id, Summary: "root signed in"}
+					if _, err := s.Record(b.Context(), []store.Seen{{EventKey: id, Hits: []store.Hit{{Rule: "root", DedupKey: id, Threshold: 1, Alert: a,
+						Deliveries: []store.Delivery{{Receiver: "slack"}}}}}}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
 	}
 }

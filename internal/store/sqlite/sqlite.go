@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" driver
@@ -47,6 +48,10 @@ type Store struct {
 	log   *slog.Logger
 	// Statements Record runs for every event, prepared once on the writer.
 	insEvent, findFold, insAlert, foldAlert, insDelivery *sql.Stmt
+	// Record's group commit.
+	reqs          chan *recordReq
+	quit, stopped chan struct{}
+	closeOnce     sync.Once
 }
 
 const (
@@ -190,6 +195,8 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	s.r = r
+	s.reqs, s.quit, s.stopped = make(chan *recordReq), make(chan struct{}), make(chan struct{})
+	go s.committer()
 	return s, nil
 }
 
@@ -221,8 +228,10 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database.
+// Close waits for the Record in progress and closes the database.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.quit) })
+	<-s.stopped
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -242,42 +251,143 @@ func eventNanos(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-// Record implements store.Store.
+// Record implements store.Store. Concurrent calls are committed together
+// (group commit): one transaction and one sync for all the batches waiting
+// while the previous commit ran. A batch whose group fails is retried
+// alone, so one bad batch fails only its own caller.
 func (s *Store) Record(ctx context.Context, batch []store.Seen) (store.RecordResult, error) {
-	var res store.RecordResult
 	for i := range batch {
 		if batch[i].EventKey == "" {
-			return res, fmt.Errorf("store record: event %d: %w", i, store.ErrNoEventKey)
+			return store.RecordResult{}, fmt.Errorf("store record: event %d: %w", i, store.ErrNoEventKey)
 		}
 	}
+	req := &recordReq{ctx: ctx, batch: batch, done: make(chan recordResp, 1)}
+	select {
+	case s.reqs <- req:
+	case <-ctx.Done():
+		return store.RecordResult{}, fmt.Errorf("store record: %w", ctx.Err())
+	case <-s.quit:
+		return store.RecordResult{}, fmt.Errorf("store record: %w", errClosed)
+	}
+	// Once handed over, wait for the outcome: returning early could let the
+	// caller believe a batch that then commits was not recorded (harmless,
+	// as redelivery is idempotent, but confusing).
+	r := <-req.done
+	return r.res, r.err
+}
+
+var errClosed = errors.New("store closed")
+
+type recordReq struct {
+	ctx   context.Context
+	batch []store.Seen
+	done  chan recordResp
+}
+
+type recordResp struct {
+	res store.RecordResult
+	err error
+}
+
+// maxGroup bounds the events committed in one group.
+const maxGroup = 2000
+
+// committer runs Record's transactions, grouping the requests waiting.
+func (s *Store) committer() {
+	defer close(s.stopped)
+	for {
+		var req *recordReq
+		select {
+		case req = <-s.reqs:
+		case <-s.quit:
+			return
+		}
+		group, n := []*recordReq{req}, len(req.batch)
+	more:
+		for n < maxGroup {
+			select {
+			case r := <-s.reqs:
+				group = append(group, r)
+				n += len(r.batch)
+			default:
+				break more
+			}
+		}
+		s.commitGroup(group)
+	}
+}
+
+func (s *Store) commitGroup(group []*recordReq) {
+	live := group[:0]
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- recordResp{err: fmt.Errorf("store record: %w", err)}
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx := live[0].ctx
+	if len(live) > 1 {
+		ctx = context.Background() // one caller's cancellation must not fail the others
+	}
+	results, err := s.recordTx(ctx, live)
+	if err == nil {
+		for i, r := range live {
+			r.done <- recordResp{res: results[i]}
+		}
+		return
+	}
+	if len(live) == 1 {
+		live[0].done <- recordResp{err: fmt.Errorf("store record: %w", err)}
+		return
+	}
+	for _, r := range live {
+		res, err := s.recordTx(r.ctx, []*recordReq{r})
+		if err != nil {
+			r.done <- recordResp{err: fmt.Errorf("store record: %w", err)}
+			continue
+		}
+		r.done <- recordResp{res: res[0]}
+	}
+}
+
+// recordTx records the requests' batches in one transaction.
+func (s *Store) recordTx(ctx context.Context, reqs []*recordReq) ([]store.RecordResult, error) {
 	now := s.clock.Now()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return res, fmt.Errorf("store record: %w", err)
+		return nil, err
 	}
 	defer tx.Rollback()
 	ins := tx.StmtContext(ctx, s.insEvent)
-	for i := range batch {
-		ev := &batch[i]
-		r, err := ins.ExecContext(ctx, ev.EventKey, nanos(now))
-		if err != nil {
-			return store.RecordResult{}, fmt.Errorf("store record: %w", err)
-		}
-		if n, _ := r.RowsAffected(); n == 0 {
-			res.Duplicates++
-			continue
-		}
-		res.Events++
-		for j := range ev.Hits {
-			if err := s.recordHit(ctx, tx, now, ev, &ev.Hits[j], &res); err != nil {
-				return store.RecordResult{}, fmt.Errorf("store record: %w", err)
+	results := make([]store.RecordResult, len(reqs))
+	for k, req := range reqs {
+		res := &results[k]
+		for i := range req.batch {
+			ev := &req.batch[i]
+			r, err := ins.ExecContext(ctx, ev.EventKey, nanos(now))
+			if err != nil {
+				return nil, err
+			}
+			if n, _ := r.RowsAffected(); n == 0 {
+				res.Duplicates++
+				continue
+			}
+			res.Events++
+			for j := range ev.Hits {
+				if err := s.recordHit(ctx, tx, now, ev, &ev.Hits[j], res); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return store.RecordResult{}, fmt.Errorf("store record: %w", err)
+		return nil, err
 	}
-	return res, nil
+	return results, nil
 }
 
 func (s *Store) recordHit(ctx context.Context, tx *sql.Tx, now time.Time, ev *store.Seen, h *store.Hit, res *store.RecordResult) error {

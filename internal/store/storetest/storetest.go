@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore Opener) {
 		{"Reminders", testReminders},
 		{"AckCancelsReminders", testAckCancelsReminders},
 		{"ConcurrentRecord", testConcurrentRecord},
+		{"FailedRecordFailsOnlyItself", testFailedRecordIsolated},
 		{"PruneEvents", testPruneEvents},
 	}
 	for _, tc := range tests {
@@ -721,5 +722,35 @@ func testPruneEvents(t *testing.T, clk *clock.Fake, open func() store.Store) {
 	}
 	if got := record(t, s, seen("old"), seen("new")); got.Events != 1 || got.Duplicates != 1 {
 		t.Errorf("after prune: %+v", got)
+	}
+}
+
+func testFailedRecordIsolated(t *testing.T, clk *clock.Fake, open func() store.Store) {
+	s := open()
+	const writers = 12
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			id := fmt.Sprint("e", w)
+			h := hit("root", id, "slack")
+			if w == 5 {
+				h.Alert.Event = []byte("{not json") // cannot be stored
+			}
+			_, errs[w] = s.Record(context.Background(), []store.Seen{seen(id, h)})
+		})
+	}
+	wg.Wait()
+	for w, err := range errs {
+		if (err != nil) != (w == 5) {
+			t.Errorf("writer %d: %v", w, err)
+		}
+	}
+	// The failed batch left nothing behind: its event is not seen.
+	if got := record(t, s, seen("e5", hit("root", "e5", "slack"))); got.Events != 1 || got.Alerts != 1 {
+		t.Errorf("after the failure: %+v", got)
+	}
+	if as := alerts(t, s, store.AlertFilter{}); len(as) != writers {
+		t.Errorf("%d alerts, want %d", len(as), writers)
 	}
 }
