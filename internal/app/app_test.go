@@ -363,7 +363,9 @@ func TestRefusesOpenIngestOffLoopback(t *testing.T) {
 
 func writeFile(t *testing.T, path, s string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+	if err := writeFileErr(path, s); err != nil {
 		t.Fatal(err)
 	}
 }
+
+func writeFileErr(path, s string) error { return os.WriteFile(path, []byte(s), 0o644) }
