@@ -534,6 +534,10 @@ func (t *tmpl) ruleHints(r *resource, v *tval) (rule.Severity, []string) {
 	sev := rule.SeverityMedium
 	var tags []string
 	setSev := func(s *tval, field string) {
+		if s == nil || s.kind != vScalar {
+			t.errorf(v.p, field, "want a severity")
+			return
+		}
 		x, err := rule.ParseSeverity(s.s)
 		if err != nil {
 			t.errorf(s.p, field, "%v", err)
