@@ -396,20 +396,28 @@ func (a *App) Run(ctx context.Context) error {
 	a.srv = &http.Server{
 		Handler:           a.web.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if err := a.outbox.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			errc <- fmt.Errorf("outbox: %w", err)
-			cancel()
-		}
-	}()
+	errc := make(chan error, 4)
+	run := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		}()
+	}
+	run("outbox", a.outbox.Run)
+	run("reminders", a.outbox.RunReminders)
+	run("prune", a.prune)
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -425,6 +433,28 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Wait()
 	close(errc)
 	return <-errc
+}
+
+// SeenRetention is how long an eventID is remembered, so that a redelivery
+// (SQS, a second region, a replayed file) alerts once.
+const SeenRetention = 14 * 24 * time.Hour
+
+// prune forgets eventIDs older than SeenRetention, once an hour.
+func (a *App) prune(ctx context.Context) error {
+	for {
+		if n, err := a.store.PruneEvents(ctx, a.clock.Now().Add(-SeenRetention)); err != nil {
+			a.log.Warn("prune seen events", "err", err)
+		} else if n > 0 {
+			a.log.Info("pruned seen events", "count", n)
+		}
+		t := a.clock.NewTimer(time.Hour)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C():
+		}
+	}
 }
 
 // Close releases the store.
