@@ -19,6 +19,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/trailwatch/trailwatch/internal/clock"
 	"github.com/trailwatch/trailwatch/internal/store"
 )
 
@@ -369,3 +370,117 @@ func writeFile(t *testing.T, path, s string) {
 }
 
 func writeFileErr(path, s string) error { return os.WriteFile(path, []byte(s), 0o644) }
+
+// Reminders: an alert nobody acknowledges is sent again every remind_every,
+// at most remind_max times; acknowledging it stops them. Time is a fake
+// clock, moved by the test.
+func TestRemindersUntilAck(t *testing.T) {
+	t.Parallel()
+	type msg struct {
+		AlertID  string `json:"alert_id"`
+		EventID  string `json:"event_id"`
+		Reminder int    `json:"reminder"`
+	}
+	got := make(chan msg, 16)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m msg
+		json.NewDecoder(r.Body).Decode(&m)
+		got <- m
+	}))
+	t.Cleanup(hook.Close)
+	dir := t.TempDir()
+	writeFile(t, dir+"/c.yaml", `
+receivers:
+  - name: hook
+    webhook:
+      url: "`+hook.URL+`"
+      template: '{"alert_id": "{{.alert_id}}", "event_id": "{{.event_id}}", "reminder": {{.reminder}}}'
+    remind_every: 10m
+    remind_max: 2
+routes:
+  - rules: [root-console-signin]
+    receivers: [hook]
+`)
+	fake := clock.NewFake(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
+	a := start(t, Options{ConfigFiles: []string{dir + "/c.yaml"}, Clock: fake})
+	if code, body := post(t, a, envelope(rootLogin("rem-1")), nil); code != http.StatusOK {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	first := wait(t, got, "the first notification")
+	if first.Reminder != 0 || first.EventID != "rem-1" {
+		t.Fatalf("first: %+v", first)
+	}
+	// Move time only once the outbox has recorded each delivery: moving it
+	// while a delivery is in flight would expire its lease and send it
+	// twice (at-least-once, but not what this test is about).
+	waitDelivered(t, a, first.AlertID, 1)
+	for n := 1; n <= 2; n++ {
+		advanceUntil(t, fake, got, 10*time.Minute, func(m msg) bool { return m.Reminder == n })
+		waitDelivered(t, a, first.AlertID, n+1)
+	}
+	// remind_max reached: no third reminder however long we wait.
+	fake.Advance(time.Hour)
+	select {
+	case m := <-got:
+		t.Fatalf("unexpected notification after remind_max: %+v", m)
+	case <-time.After(200 * time.Millisecond):
+	}
+
+	// A second alert, acknowledged after its first notification: no reminder.
+	if code, body := post(t, a, envelope(rootLogin("rem-2")), nil); code != http.StatusOK {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	second := wait(t, got, "the second alert's notification")
+	waitDelivered(t, a, second.AlertID, 1)
+	if err := a.Store().Ack(context.Background(), second.AlertID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	fake.Advance(time.Hour)
+	select {
+	case m := <-got:
+		t.Fatalf("reminder after ack: %+v", m)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// waitDelivered waits until n of the alert's deliveries are done.
+func waitDelivered(t *testing.T, a *App, alertID string, n int) {
+	t.Helper()
+	for i := 0; i < 2000; i++ {
+		row, err := a.Store().Alert(context.Background(), alertID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := 0
+		for _, d := range row.Deliveries {
+			if d.State == store.DeliveryDone {
+				done++
+			}
+		}
+		if done >= n {
+			return
+		}
+		time.Sleep(5 * time.Millisecond) // polling the outbox's progress
+	}
+	t.Fatalf("alert %s: fewer than %d deliveries done", alertID, n)
+}
+
+// advanceUntil moves the fake clock by step, then keeps nudging it a second
+// at a time (timers may be re-armed by the goroutines it wakes) until a
+// notification satisfying ok arrives.
+func advanceUntil[T any](t *testing.T, fake *clock.Fake, c <-chan T, step time.Duration, ok func(T) bool) {
+	t.Helper()
+	fake.Advance(step)
+	for i := 0; i < 2000; i++ {
+		select {
+		case v := <-c:
+			if ok(v) {
+				return
+			}
+			t.Fatalf("unexpected notification %+v", v)
+		case <-time.After(10 * time.Millisecond):
+			fake.Advance(time.Second)
+		}
+	}
+	t.Fatal("no notification")
+}
