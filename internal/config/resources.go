@@ -440,7 +440,7 @@ func (t *tmpl) apiDestination(r *resource, v *tval) *APIDestinationConfig {
 	}
 	a := &APIDestinationConfig{
 		Name:               t.physicalName(r),
-		InvocationEndpoint: scalarOf(v.get("InvocationEndpoint")),
+		InvocationEndpoint: Secret(scalarOf(v.get("InvocationEndpoint"))),
 		HTTPMethod:         scalarOf(v.get("HttpMethod")),
 		Connection:         *conn,
 	}

@@ -122,7 +122,7 @@ func TestSeed001Notify(t *testing.T) {
 	mustMatch(t, r, rootSignIn, true)
 	rc := cfg.Receivers[0]
 	a := rc.APIDestination
-	if a == nil || a.InvocationEndpoint != url || a.HTTPMethod != "POST" || a.Name != "notify-slack-signin-api-destination" {
+	if a == nil || a.InvocationEndpoint.Reveal() != url || a.HTTPMethod != "POST" || a.Name != "notify-slack-signin-api-destination" {
 		t.Fatalf("receiver %+v", rc)
 	}
 	c := a.Connection

@@ -138,7 +138,7 @@ type SNSConfig struct {
 // connection: the request EventBridge would send.
 type APIDestinationConfig struct {
 	Name                         string     `yaml:"name,omitempty"`
-	InvocationEndpoint           string     `yaml:"invocation_endpoint"`
+	InvocationEndpoint           Secret     `yaml:"invocation_endpoint"` // a Slack webhook URL is a secret
 	HTTPMethod                   string     `yaml:"http_method"`
 	InvocationRateLimitPerSecond int        `yaml:"invocation_rate_limit_per_second,omitempty"`
 	Connection                   Connection `yaml:"connection"`

@@ -152,7 +152,7 @@ func validateReceiver(l *errList, it receiverItem) {
 }
 
 func validateAPIDestination(l *errList, o *origin, a *APIDestinationConfig) {
-	if m := checkURL(a.InvocationEndpoint, true); m != "" {
+	if m := checkURL(a.InvocationEndpoint.Reveal(), true); m != "" {
 		o.errorf(l, "api_destination.invocation_endpoint", nil, "%s", m)
 	}
 	if !httpMethods[a.HTTPMethod] {

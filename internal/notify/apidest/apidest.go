@@ -86,7 +86,7 @@ func New(cfg *config.APIDestinationConfig, o notify.Options) (*Notifier, error) 
 	if cfg.Connection.InvocationHTTPParameters != nil {
 		conn = *cfg.Connection.InvocationHTTPParameters
 	}
-	endpoint, err := fillPath(cfg.InvocationEndpoint, target.PathParameterValues)
+	endpoint, err := fillPath(cfg.InvocationEndpoint.Reveal(), target.PathParameterValues)
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ func TestSeed001SlackThroughAPIDestination(t *testing.T) {
 	slack := notifytest.NewServer(t, A{Code: 200, Body: "ok"})
 	d, err := New(&config.APIDestinationConfig{
 		Name:               "notify-slack-signin-api-destination",
-		InvocationEndpoint: slack.URL + "/services/T0/B0/XXXX",
+		InvocationEndpoint: config.Secret(slack.URL + "/services/T0/B0/XXXX"),
 		HTTPMethod:         "POST",
 		Connection: config.Connection{
 			Name: "notify-slack-signin-connection", AuthorizationType: "API_KEY",
@@ -105,7 +105,7 @@ func TestEventJSONWithoutTransformer(t *testing.T) {
 	t.Parallel()
 	srv := notifytest.NewServer(t)
 	d, err := New(&config.APIDestinationConfig{
-		InvocationEndpoint: srv.URL + "/x",
+		InvocationEndpoint: config.Secret(srv.URL + "/x"),
 		HTTPMethod:         "PUT",
 		Connection:         config.Connection{AuthorizationType: "BASIC", Username: "eb", Password: "pw"},
 	}, opts(newClock()))
@@ -128,7 +128,7 @@ func TestParametersConnectionWins(t *testing.T) {
 	t.Parallel()
 	srv := notifytest.NewServer(t)
 	d, err := New(&config.APIDestinationConfig{
-		InvocationEndpoint: srv.URL + "/orgs/*/hooks/*?fixed=1",
+		InvocationEndpoint: config.Secret(srv.URL + "/orgs/*/hooks/*?fixed=1"),
 		HTTPMethod:         "POST",
 		HTTPParameters: &config.HTTPParameters{
 			PathParameterValues:   []string{"acme corp", "42"},
@@ -178,7 +178,7 @@ func TestRetryRules(t *testing.T) {
 		A{Code: 302, Header: map[string]string{"Location": "/elsewhere"}},
 		A{Code: 200},
 	)
-	d, err := New(&config.APIDestinationConfig{InvocationEndpoint: srv.URL, HTTPMethod: "POST"}, opts(newClock()))
+	d, err := New(&config.APIDestinationConfig{InvocationEndpoint: config.Secret(srv.URL), HTTPMethod: "POST"}, opts(newClock()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestRateLimit(t *testing.T) {
 	t.Parallel()
 	srv := notifytest.NewServer(t)
 	clk := newClock()
-	d, err := New(&config.APIDestinationConfig{InvocationEndpoint: srv.URL, HTTPMethod: "POST", InvocationRateLimitPerSecond: 2}, opts(clk))
+	d, err := New(&config.APIDestinationConfig{InvocationEndpoint: config.Secret(srv.URL), HTTPMethod: "POST", InvocationRateLimitPerSecond: 2}, opts(clk))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestOAuthFetchCacheRefresh(t *testing.T) {
 	t.Cleanup(srv.Close)
 	clk := newClock()
 	d, err := New(&config.APIDestinationConfig{
-		InvocationEndpoint: srv.URL + "/api",
+		InvocationEndpoint: config.Secret(srv.URL + "/api"),
 		HTTPMethod:         "POST",
 		Connection: config.Connection{
 			AuthorizationType: "OAUTH_CLIENT_CREDENTIALS",
@@ -339,7 +339,7 @@ func TestOAuthTokenEndpointFailure(t *testing.T) {
 	tokens := notifytest.NewServer(t, A{Code: 503}, A{Code: 401, Body: `{"error":"invalid_client"}`})
 	api := notifytest.NewServer(t)
 	d, err := New(&config.APIDestinationConfig{
-		InvocationEndpoint: api.URL,
+		InvocationEndpoint: config.Secret(api.URL),
 		Connection: config.Connection{AuthorizationType: "OAUTH_CLIENT_CREDENTIALS", OAuth: &config.OAuthParameters{
 			AuthorizationEndpoint: tokens.URL, ClientID: "c", ClientSecret: "TOPSECRET",
 		}},
@@ -385,7 +385,7 @@ func TestOAuthConcurrentDeliveriesShareOneFetch(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(o.handler))
 	t.Cleanup(srv.Close)
 	d, err := New(&config.APIDestinationConfig{
-		InvocationEndpoint: srv.URL + "/api",
+		InvocationEndpoint: config.Secret(srv.URL + "/api"),
 		Connection: config.Connection{AuthorizationType: "OAUTH_CLIENT_CREDENTIALS", OAuth: &config.OAuthParameters{
 			AuthorizationEndpoint: srv.URL + "/token", HTTPMethod: "GET", ClientID: "c", ClientSecret: "s",
 		}},
