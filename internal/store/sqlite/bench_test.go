@@ -3,6 +3,7 @@ package sqlite
 import (
 	"fmt"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -75,6 +76,57 @@ func BenchmarkRecordParallel(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkComplete records deliveries and claims them (untimed), then
+// completes them: one at a time, and from many goroutines as the outbox's
+// workers do (group commit shares one sync among them).
+func BenchmarkComplete(b *testing.B) {
+	for _, par := range []int{1, 16} {
+		b.Run(fmt.Sprintf("sync=FULL/goroutines=%d", par), func(b *testing.B) {
+			s, err := Open(b.Context(), filepath.Join(b.TempDir(), "tw.db"), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			batch := make([]store.Seen, 0, 500)
+			for i := 0; i < b.N; i++ {
+				id := fmt.Sprintf("event-%d", i)
+				a := alert.Alert{Rule: "root", Severity: "critical", EventID: id, Summary: "root signed in"}
+				batch = append(batch, store.Seen{EventKey: id, Hits: []store.Hit{{Rule: "root", DedupKey: id, Threshold: 1, Alert: a,
+					Deliveries: []store.Delivery{{Receiver: "slack", RemindEvery: time.Hour, RemindMax: 3}}}}})
+				if len(batch) == cap(batch) || i == b.N-1 {
+					if _, err := s.Record(b.Context(), batch); err != nil {
+						b.Fatal(err)
+					}
+					batch = batch[:0]
+				}
+			}
+			ds, err := s.Claim(b.Context(), "bench", b.N, time.Hour)
+			if err != nil || len(ds) != b.N {
+				b.Fatalf("claimed %d of %d: %v", len(ds), b.N, err)
+			}
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for range par {
+				wg.Go(func() {
+					for {
+						i := next.Add(1) - 1
+						if i >= int64(len(ds)) {
+							return
+						}
+						if err := s.Complete(b.Context(), ds[i].ID, ds[i].Token); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "completes/s")
 		})
 	}
 }

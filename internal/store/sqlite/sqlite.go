@@ -48,8 +48,10 @@ type Store struct {
 	log   *slog.Logger
 	// Statements Record runs for every event, prepared once on the writer.
 	insEvent, findFold, insAlert, foldAlert, insDelivery *sql.Stmt
-	// Record's group commit.
-	reqs          chan *recordReq
+	// Statements of the outbox's claims and outcomes.
+	claim, completeDelivery, completeAlert, retry, deadDelivery, deadAlert *sql.Stmt
+	// The group commit of Record, Claim, Complete, Retry and DeadLetter.
+	writes        chan *write
 	quit, stopped chan struct{}
 	closeOnce     sync.Once
 }
@@ -70,6 +72,24 @@ const (
 	sqlInsDelivery = `INSERT INTO deliveries
 		(id, alert_id, receiver, reminder, origin, state, notification, queued_at, due_at, remind_every, remind_max)
 		VALUES (?, ?, ?, 0, ?, 'pending', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+
+	sqlClaim = `UPDATE deliveries
+		SET state = 'running', due_at = ?, attempts = attempts + 1, token = ?, owner = ?
+		WHERE id IN (SELECT id FROM deliveries WHERE state IN ('pending', 'running') AND due_at <= ?
+			ORDER BY due_at, id LIMIT ?)
+		RETURNING ` + deliveryColumns
+	sqlCompleteDelivery = `UPDATE deliveries SET state = 'done', done_at = ?1, token = '', last_error = '',
+		remind_next = CASE WHEN reminder = 0 AND remind_every > 0 AND remind_max > reminders_sent
+			AND (SELECT acked_at FROM alerts WHERE id = deliveries.alert_id) IS NULL
+			THEN ?1 + remind_every ELSE NULL END
+		WHERE id = ?2 AND token = ?3 AND state = 'running' RETURNING alert_id, reminder`
+	sqlCompleteAlert = `UPDATE alerts SET notified_at = COALESCE(notified_at, ?), reminders = reminders + ?
+		WHERE id = ?`
+	sqlRetry = `UPDATE deliveries SET state = 'pending', due_at = ?, last_error = ?, token = ''
+		WHERE id = ? AND token = ? AND state = 'running'`
+	sqlDeadDelivery = `UPDATE deliveries SET state = 'dead', done_at = ?, last_error = ?, token = ''
+		WHERE id = ? AND token = ? AND state = 'running' RETURNING alert_id`
+	sqlDeadAlert = `UPDATE alerts SET dead = dead + 1 WHERE id = ?`
 )
 
 var _ store.Store = (*Store)(nil)
@@ -179,6 +199,8 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	}{
 		{&s.insEvent, sqlInsEvent}, {&s.findFold, sqlFindFold}, {&s.insAlert, sqlInsAlert},
 		{&s.foldAlert, sqlFoldAlert}, {&s.insDelivery, sqlInsDelivery},
+		{&s.claim, sqlClaim}, {&s.completeDelivery, sqlCompleteDelivery}, {&s.completeAlert, sqlCompleteAlert},
+		{&s.retry, sqlRetry}, {&s.deadDelivery, sqlDeadDelivery}, {&s.deadAlert, sqlDeadAlert},
 	} {
 		if *p.st, err = w.PrepareContext(ctx, p.sql); err != nil {
 			w.Close()
@@ -195,7 +217,7 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	s.r = r
-	s.reqs, s.quit, s.stopped = make(chan *recordReq), make(chan struct{}), make(chan struct{})
+	s.writes, s.quit, s.stopped = make(chan *write), make(chan struct{}), make(chan struct{})
 	go s.committer()
 	return s, nil
 }
@@ -228,7 +250,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// Close waits for the Record in progress and closes the database.
+// Close waits for the writes in progress and closes the database.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.quit) })
 	<-s.stopped
@@ -252,63 +274,78 @@ func eventNanos(t time.Time) int64 {
 }
 
 // Record implements store.Store. Concurrent calls are committed together
-// (group commit): one transaction and one sync for all the batches waiting
-// while the previous commit ran. A batch whose group fails is retried
-// alone, so one bad batch fails only its own caller.
+// (group commit, see write): one transaction and one sync for all the
+// batches waiting while the previous commit ran.
 func (s *Store) Record(ctx context.Context, batch []store.Seen) (store.RecordResult, error) {
 	for i := range batch {
 		if batch[i].EventKey == "" {
 			return store.RecordResult{}, fmt.Errorf("store record: event %d: %w", i, store.ErrNoEventKey)
 		}
 	}
-	req := &recordReq{ctx: ctx, batch: batch, done: make(chan recordResp, 1)}
-	select {
-	case s.reqs <- req:
-	case <-ctx.Done():
-		return store.RecordResult{}, fmt.Errorf("store record: %w", ctx.Err())
-	case <-s.quit:
-		return store.RecordResult{}, fmt.Errorf("store record: %w", errClosed)
+	var res store.RecordResult
+	err := s.write(ctx, len(batch), func(ctx context.Context, tx *sql.Tx) error {
+		res = store.RecordResult{}
+		return s.record(ctx, tx, batch, &res)
+	})
+	if err != nil {
+		return store.RecordResult{}, fmt.Errorf("store record: %w", err)
 	}
-	// Once handed over, wait for the outcome: returning early could let the
-	// caller believe a batch that then commits was not recorded (harmless,
-	// as redelivery is idempotent, but confusing).
-	r := <-req.done
-	return r.res, r.err
+	return res, nil
 }
 
 var errClosed = errors.New("store closed")
 
-type recordReq struct {
-	ctx   context.Context
-	batch []store.Seen
-	done  chan recordResp
+// A write is one call's share of a group-committed transaction.
+type write struct {
+	ctx  context.Context
+	size int // events (1 for an outbox write), to bound a group
+	// run does the call's work in tx and keeps its outcome. It may run
+	// twice (in a group, then alone), so it starts its outcome afresh. An
+	// error means the transaction failed; an outcome that writes nothing
+	// (lease lost) is not an error.
+	run  func(ctx context.Context, tx *sql.Tx) error
+	done chan error
 }
 
-type recordResp struct {
-	res store.RecordResult
-	err error
+// write runs fn in the writer's next transaction and returns after it
+// commits (or fails). Concurrent writes are committed together (group
+// commit): one transaction and one sync for all the writes waiting while
+// the previous commit ran. A group that fails is retried one write at a
+// time, so one bad write fails only its own caller.
+func (s *Store) write(ctx context.Context, size int, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	w := &write{ctx: ctx, size: max(size, 1), run: fn, done: make(chan error, 1)}
+	select {
+	case s.writes <- w:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.quit:
+		return errClosed
+	}
+	// Once handed over, wait for the outcome: returning early could let the
+	// caller believe a write that then commits was not made.
+	return <-w.done
 }
 
 // maxGroup bounds the events committed in one group.
 const maxGroup = 2000
 
-// committer runs Record's transactions, grouping the requests waiting.
+// committer runs the writes' transactions, grouping the writes waiting.
 func (s *Store) committer() {
 	defer close(s.stopped)
 	for {
-		var req *recordReq
+		var w *write
 		select {
-		case req = <-s.reqs:
+		case w = <-s.writes:
 		case <-s.quit:
 			return
 		}
-		group, n := []*recordReq{req}, len(req.batch)
+		group, n := []*write{w}, w.size
 	more:
 		for n < maxGroup {
 			select {
-			case r := <-s.reqs:
-				group = append(group, r)
-				n += len(r.batch)
+			case w := <-s.writes:
+				group = append(group, w)
+				n += w.size
 			default:
 				break more
 			}
@@ -317,14 +354,14 @@ func (s *Store) committer() {
 	}
 }
 
-func (s *Store) commitGroup(group []*recordReq) {
+func (s *Store) commitGroup(group []*write) {
 	live := group[:0]
-	for _, r := range group {
-		if err := r.ctx.Err(); err != nil {
-			r.done <- recordResp{err: fmt.Errorf("store record: %w", err)}
+	for _, w := range group {
+		if err := w.ctx.Err(); err != nil {
+			w.done <- err
 			continue
 		}
-		live = append(live, r)
+		live = append(live, w)
 	}
 	if len(live) == 0 {
 		return
@@ -333,61 +370,55 @@ func (s *Store) commitGroup(group []*recordReq) {
 	if len(live) > 1 {
 		ctx = context.Background() // one caller's cancellation must not fail the others
 	}
-	results, err := s.recordTx(ctx, live)
-	if err == nil {
-		for i, r := range live {
-			r.done <- recordResp{res: results[i]}
+	err := s.writeTx(ctx, live)
+	if err == nil || len(live) == 1 {
+		for _, w := range live {
+			w.done <- err
 		}
 		return
 	}
-	if len(live) == 1 {
-		live[0].done <- recordResp{err: fmt.Errorf("store record: %w", err)}
-		return
-	}
-	for _, r := range live {
-		res, err := s.recordTx(r.ctx, []*recordReq{r})
-		if err != nil {
-			r.done <- recordResp{err: fmt.Errorf("store record: %w", err)}
-			continue
-		}
-		r.done <- recordResp{res: res[0]}
+	for _, w := range live {
+		w.done <- s.writeTx(w.ctx, []*write{w})
 	}
 }
 
-// recordTx records the requests' batches in one transaction.
-func (s *Store) recordTx(ctx context.Context, reqs []*recordReq) ([]store.RecordResult, error) {
-	now := s.clock.Now()
+// writeTx runs the writes in one transaction.
+func (s *Store) writeTx(ctx context.Context, ws []*write) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer tx.Rollback()
+	for _, w := range ws {
+		if err := w.run(ctx, tx); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// record records a batch in tx.
+func (s *Store) record(ctx context.Context, tx *sql.Tx, batch []store.Seen, res *store.RecordResult) error {
+	now := s.clock.Now()
 	ins := tx.StmtContext(ctx, s.insEvent)
-	results := make([]store.RecordResult, len(reqs))
-	for k, req := range reqs {
-		res := &results[k]
-		for i := range req.batch {
-			ev := &req.batch[i]
-			r, err := ins.ExecContext(ctx, ev.EventKey, nanos(now))
-			if err != nil {
-				return nil, err
-			}
-			if n, _ := r.RowsAffected(); n == 0 {
-				res.Duplicates++
-				continue
-			}
-			res.Events++
-			for j := range ev.Hits {
-				if err := s.recordHit(ctx, tx, now, ev, &ev.Hits[j], res); err != nil {
-					return nil, err
-				}
+	for i := range batch {
+		ev := &batch[i]
+		r, err := ins.ExecContext(ctx, ev.EventKey, nanos(now))
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			res.Duplicates++
+			continue
+		}
+		res.Events++
+		for j := range ev.Hits {
+			if err := s.recordHit(ctx, tx, now, ev, &ev.Hits[j], res); err != nil {
+				return err
 			}
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	return results, nil
+	return nil
 }
 
 func (s *Store) recordHit(ctx context.Context, tx *sql.Tx, now time.Time, ev *store.Seen, h *store.Hit, res *store.RecordResult) error {
@@ -599,7 +630,9 @@ func (s *Store) summarise(ctx context.Context, as []store.AlertRow) error {
 
 const deliveryColumns = `id, alert_id, receiver, reminder, state, attempts, queued_at, due_at, done_at, last_error, token, notification`
 
-func scanDelivery(sc interface{ Scan(...any) error }, withNotification bool) (store.DeliveryRow, error) {
+// scanDeliveryRaw scans a row of deliveryColumns, leaving the notification
+// encoded.
+func scanDeliveryRaw(sc interface{ Scan(...any) error }) (store.DeliveryRow, []byte, error) {
 	var (
 		d                   store.DeliveryRow
 		queued, due, doneAt sql.NullInt64
@@ -607,9 +640,17 @@ func scanDelivery(sc interface{ Scan(...any) error }, withNotification bool) (st
 	)
 	if err := sc.Scan(&d.ID, &d.AlertID, &d.Receiver, &d.Reminder, &d.State, &d.Attempts,
 		&queued, &due, &doneAt, &d.LastError, &d.Token, &nj); err != nil {
-		return d, err
+		return d, nil, err
 	}
 	d.QueuedAt, d.DueAt, d.DoneAt = fromNanos(queued), fromNanos(due), fromNanos(doneAt)
+	return d, nj, nil
+}
+
+func scanDelivery(sc interface{ Scan(...any) error }, withNotification bool) (store.DeliveryRow, error) {
+	d, nj, err := scanDeliveryRaw(sc)
+	if err != nil {
+		return d, err
+	}
 	if withNotification {
 		if err := json.Unmarshal(nj, &d.Notification); err != nil {
 			return d, fmt.Errorf("delivery %s: %w", d.ID, err)
@@ -724,108 +765,124 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Claim implements store.Store.
+// Claim implements store.Store. It shares the group commit with the other
+// writes.
 func (s *Store) Claim(ctx context.Context, owner string, most int, lease time.Duration) ([]store.DeliveryRow, error) {
 	if most <= 0 {
 		return nil, nil
 	}
-	now := s.clock.Now()
-	rows, err := s.w.QueryContext(ctx, `UPDATE deliveries
-		SET state = 'running', due_at = ?, attempts = attempts + 1, token = ?, owner = ?
-		WHERE id IN (SELECT id FROM deliveries WHERE state IN ('pending', 'running') AND due_at <= ?
-			ORDER BY due_at, id LIMIT ?)
-		RETURNING `+deliveryColumns, nanos(now.Add(lease)), newToken(), owner, nanos(now), most)
+	token := newToken()
+	var (
+		out []store.DeliveryRow
+		njs [][]byte
+	)
+	err := s.write(ctx, 1, func(ctx context.Context, tx *sql.Tx) error {
+		out, njs = out[:0], njs[:0]
+		now := s.clock.Now()
+		rows, err := tx.StmtContext(ctx, s.claim).QueryContext(ctx, nanos(now.Add(lease)), token, owner, nanos(now), most)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d, nj, err := scanDeliveryRaw(rows)
+			if err != nil {
+				return err
+			}
+			out, njs = append(out, d), append(njs, nj)
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store claim: %w", err)
 	}
-	defer rows.Close()
-	var out []store.DeliveryRow
-	for rows.Next() {
-		d, err := scanDelivery(rows, true)
-		if err != nil {
-			return nil, fmt.Errorf("store claim: %w", err)
+	// Decoded after the commit, out of the writer's way.
+	for i := range out {
+		if err := json.Unmarshal(njs[i], &out[i].Notification); err != nil {
+			return nil, fmt.Errorf("store claim: delivery %s: %w", out[i].ID, err)
 		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store claim: %w", err)
 	}
 	return out, nil
 }
 
-// Complete implements store.Store.
+// Complete implements store.Store. Concurrent calls share one transaction.
 func (s *Store) Complete(ctx context.Context, id, token string) error {
-	now := nanos(s.clock.Now())
-	tx, err := s.w.BeginTx(ctx, nil)
+	lost := false
+	err := s.write(ctx, 1, func(ctx context.Context, tx *sql.Tx) error {
+		lost = false
+		now := nanos(s.clock.Now())
+		var (
+			alertID  string
+			reminder int
+		)
+		err := tx.StmtContext(ctx, s.completeDelivery).QueryRowContext(ctx, now, id, token).Scan(&alertID, &reminder)
+		if errors.Is(err, sql.ErrNoRows) {
+			lost = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		add := 0
+		if reminder > 0 {
+			add = 1
+		}
+		_, err = tx.StmtContext(ctx, s.completeAlert).ExecContext(ctx, now, add, alertID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store complete: %w", err)
 	}
-	defer tx.Rollback()
-	var (
-		alertID  string
-		reminder int
-	)
-	err = tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'done', done_at = ?1, token = '', last_error = '',
-		remind_next = CASE WHEN reminder = 0 AND remind_every > 0 AND remind_max > reminders_sent
-			AND (SELECT acked_at FROM alerts WHERE id = deliveries.alert_id) IS NULL
-			THEN ?1 + remind_every ELSE NULL END
-		WHERE id = ?2 AND token = ?3 AND state = 'running' RETURNING alert_id, reminder`,
-		now, id, token).Scan(&alertID, &reminder)
-	if errors.Is(err, sql.ErrNoRows) {
+	if lost {
 		return fmt.Errorf("store complete %s: %w", id, store.ErrLeaseLost)
-	}
-	if err != nil {
-		return fmt.Errorf("store complete: %w", err)
-	}
-	add := 0
-	if reminder > 0 {
-		add = 1
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE alerts SET notified_at = COALESCE(notified_at, ?), reminders = reminders + ?
-		WHERE id = ?`, now, add, alertID); err != nil {
-		return fmt.Errorf("store complete: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store complete: %w", err)
 	}
 	return nil
 }
 
-// Retry implements store.Store.
+// Retry implements store.Store. Concurrent calls share one transaction.
 func (s *Store) Retry(ctx context.Context, id, token string, at time.Time, reason string) error {
-	r, err := s.w.ExecContext(ctx, `UPDATE deliveries SET state = 'pending', due_at = ?, last_error = ?, token = ''
-		WHERE id = ? AND token = ? AND state = 'running'`, nanos(at), reason, id, token)
+	lost := false
+	err := s.write(ctx, 1, func(ctx context.Context, tx *sql.Tx) error {
+		r, err := tx.StmtContext(ctx, s.retry).ExecContext(ctx, nanos(at), reason, id, token)
+		if err != nil {
+			return err
+		}
+		n, err := r.RowsAffected()
+		lost = n == 0
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store retry: %w", err)
 	}
-	if n, _ := r.RowsAffected(); n == 0 {
+	if lost {
 		return fmt.Errorf("store retry %s: %w", id, store.ErrLeaseLost)
 	}
 	return nil
 }
 
-// DeadLetter implements store.Store.
+// DeadLetter implements store.Store. Concurrent calls share one
+// transaction.
 func (s *Store) DeadLetter(ctx context.Context, id, token, reason string) error {
-	now := nanos(s.clock.Now())
-	tx, err := s.w.BeginTx(ctx, nil)
+	lost := false
+	err := s.write(ctx, 1, func(ctx context.Context, tx *sql.Tx) error {
+		lost = false
+		var alertID string
+		err := tx.StmtContext(ctx, s.deadDelivery).QueryRowContext(ctx, nanos(s.clock.Now()), reason, id, token).Scan(&alertID)
+		if errors.Is(err, sql.ErrNoRows) {
+			lost = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.StmtContext(ctx, s.deadAlert).ExecContext(ctx, alertID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store dead letter: %w", err)
 	}
-	defer tx.Rollback()
-	var alertID string
-	err = tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'dead', done_at = ?, last_error = ?, token = ''
-		WHERE id = ? AND token = ? AND state = 'running' RETURNING alert_id`, now, reason, id, token).Scan(&alertID)
-	if errors.Is(err, sql.ErrNoRows) {
+	if lost {
 		return fmt.Errorf("store dead letter %s: %w", id, store.ErrLeaseLost)
-	}
-	if err != nil {
-		return fmt.Errorf("store dead letter: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE alerts SET dead = dead + 1 WHERE id = ?`, alertID); err != nil {
-		return fmt.Errorf("store dead letter: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store dead letter: %w", err)
 	}
 	return nil
 }
