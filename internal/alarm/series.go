@@ -1,0 +1,348 @@
+package alarm
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Datapoint is one metric value at a time (from a metric filter on one log
+// event).
+type Datapoint struct {
+	Namespace, Metric string
+	Dimensions        map[string]string
+	Time              time.Time
+	Value             float64
+	Unit              string
+	EventKey          string // the CloudTrail eventID behind it
+}
+
+// Resolution is the granularity at which a Series stores datapoints: the
+// shortest alarm period, so every period is a whole number of buckets.
+const Resolution = 10 * time.Second
+
+// Defaults of a Series.
+const (
+	// DefaultRetention keeps the largest evaluation range any valid alarm
+	// can have (7 days of periods plus the extra periods of the range).
+	DefaultRetention = 10 * 24 * time.Hour
+	// DefaultKeysPerBucket is how many event keys a 10-second bucket keeps.
+	DefaultKeysPerBucket = 100
+)
+
+// Errors of Series.Add.
+var (
+	ErrInvalidValue = errors.New("invalid datapoint value")
+	ErrTooOld       = errors.New("datapoint older than the series' retention")
+	ErrNoMetric     = errors.New("datapoint without namespace or metric name")
+)
+
+// Series holds recent datapoints per metric (namespace, name, dimensions)
+// in 10-second buckets, with the raw values (for percentiles, unit
+// filters) and the event keys behind them. Memory is bounded by the
+// retention: a metric keeps only the buckets within Retention of its newest
+// datapoint (and of the last Prune). A Series is safe for concurrent use.
+type Series struct {
+	retention     time.Duration
+	keysPerBucket int
+
+	mu      sync.Mutex
+	streams map[string]*stream
+}
+
+type stream struct {
+	buckets []bucket // ascending idx
+	newest  int64    // highest bucket idx seen
+}
+
+type bucket struct {
+	idx      int64 // unix seconds / 10
+	sum      float64
+	min, max float64
+	samples  []sample
+	nkeys    int
+}
+
+type sample struct {
+	value float64
+	unit  string
+	key   string
+}
+
+// NewSeries returns a Series that keeps datapoints for retention (at least
+// the longest evaluation range of the alarms reading it, see
+// Alarm.Range); zero means DefaultRetention.
+func NewSeries(retention time.Duration) *Series {
+	if retention <= 0 {
+		retention = DefaultRetention
+	}
+	return &Series{retention: retention, keysPerBucket: DefaultKeysPerBucket, streams: map[string]*stream{}}
+}
+
+// SetKeysPerBucket sets how many event keys each 10-second bucket keeps
+// (the first ones added); zero or less keeps none.
+func (s *Series) SetKeysPerBucket(n int) {
+	s.mu.Lock()
+	s.keysPerBucket = n
+	s.mu.Unlock()
+}
+
+// MetricKey identifies a metric: namespace, name and dimensions in a
+// canonical form.
+func MetricKey(namespace, metric string, dims map[string]string) string {
+	var b strings.Builder
+	b.WriteString(namespace)
+	b.WriteByte(0)
+	b.WriteString(metric)
+	for _, k := range sortedKeys(dims) {
+		b.WriteByte(0)
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(dims[k])
+	}
+	return b.String()
+}
+
+func bucketIndex(t time.Time) int64 {
+	return floorDiv(t.Unix(), int64(Resolution/time.Second))
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// Add records d. Values must be finite (CloudWatch rejects NaN and
+// infinities); a datapoint older than the retention is dropped with
+// ErrTooOld.
+func (s *Series) Add(d Datapoint) error {
+	if d.Namespace == "" || d.Metric == "" {
+		return ErrNoMetric
+	}
+	if math.IsNaN(d.Value) || math.IsInf(d.Value, 0) {
+		return fmt.Errorf("%w: %v", ErrInvalidValue, d.Value)
+	}
+	idx := bucketIndex(d.Time)
+	key := MetricKey(d.Namespace, d.Metric, d.Dimensions)
+	keep := int64(s.retention / Resolution)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.streams[key]
+	if st == nil {
+		st = &stream{newest: idx}
+		s.streams[key] = st
+	}
+	if idx <= st.newest-keep {
+		return fmt.Errorf("%w: %s", ErrTooOld, d.Time.UTC().Format(time.RFC3339))
+	}
+	if idx > st.newest {
+		st.newest = idx
+		st.dropBefore(idx - keep + 1)
+	}
+	b := st.bucketFor(idx)
+	if len(b.samples) == 0 {
+		b.min, b.max = d.Value, d.Value
+	} else {
+		b.min = math.Min(b.min, d.Value)
+		b.max = math.Max(b.max, d.Value)
+	}
+	b.sum += d.Value
+	smp := sample{value: d.Value, unit: d.Unit}
+	if d.EventKey != "" && b.nkeys < s.keysPerBucket {
+		smp.key = d.EventKey
+		b.nkeys++
+	}
+	b.samples = append(b.samples, smp)
+	return nil
+}
+
+// bucketFor returns the bucket idx, inserting it in order.
+func (st *stream) bucketFor(idx int64) *bucket {
+	n := len(st.buckets)
+	if n > 0 && st.buckets[n-1].idx == idx {
+		return &st.buckets[n-1]
+	}
+	if n == 0 || st.buckets[n-1].idx < idx {
+		st.buckets = append(st.buckets, bucket{idx: idx})
+		return &st.buckets[n]
+	}
+	i := sort.Search(n, func(i int) bool { return st.buckets[i].idx >= idx })
+	if i < n && st.buckets[i].idx == idx {
+		return &st.buckets[i]
+	}
+	st.buckets = append(st.buckets, bucket{})
+	copy(st.buckets[i+1:], st.buckets[i:])
+	st.buckets[i] = bucket{idx: idx}
+	return &st.buckets[i]
+}
+
+// dropBefore drops buckets whose idx < lo.
+func (st *stream) dropBefore(lo int64) {
+	i := sort.Search(len(st.buckets), func(i int) bool { return st.buckets[i].idx >= lo })
+	if i == 0 {
+		return
+	}
+	n := copy(st.buckets, st.buckets[i:])
+	clear(st.buckets[n:])
+	st.buckets = st.buckets[:n]
+}
+
+// Prune drops every bucket older than now minus the retention, and the
+// metrics left empty.
+func (s *Series) Prune(now time.Time) {
+	lo := bucketIndex(now.Add(-s.retention)) + 1
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, st := range s.streams {
+		st.dropBefore(lo)
+		if len(st.buckets) == 0 {
+			delete(s.streams, k)
+		}
+	}
+}
+
+// Len returns the number of datapoints held.
+func (s *Series) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, st := range s.streams {
+		for i := range st.buckets {
+			n += len(st.buckets[i].samples)
+		}
+	}
+	return n
+}
+
+// Period is the aggregate of one metric over [Start, End).
+type Period struct {
+	Start, End  time.Time
+	SampleCount int
+	Sum         float64
+	Minimum     float64
+	Maximum     float64
+	// Values are the raw values, in the order they were added.
+	Values []float64
+	// Keys are the event keys behind the values (up to the per-bucket
+	// limit).
+	Keys []string
+}
+
+// Average is Sum / SampleCount (NaN for an empty period).
+func (p *Period) Average() float64 {
+	if p.SampleCount == 0 {
+		return math.NaN()
+	}
+	return p.Sum / float64(p.SampleCount)
+}
+
+// Stat returns the statistic's value for p; ok is false for an empty
+// (missing) period.
+func (p *Period) Stat(st Statistic) (v float64, ok bool) {
+	if p.SampleCount == 0 {
+		return 0, false
+	}
+	switch st.Name {
+	case "Sum":
+		return p.Sum, true
+	case "SampleCount":
+		return float64(p.SampleCount), true
+	case "Average":
+		return p.Average(), true
+	case "Minimum":
+		return p.Minimum, true
+	case "Maximum":
+		return p.Maximum, true
+	}
+	if st.IsPercentile() {
+		return Percentile(p.Values, st.Percentile), true
+	}
+	return 0, false
+}
+
+// Percentile returns the nearest-rank percentile p (0-100) of values: the
+// smallest value v such that at least p% of the values are <= v. It is
+// NaN for no values. values is not modified.
+func Percentile(values []float64, p float64) float64 {
+	if len(values) == 0 {
+		return math.NaN()
+	}
+	sorted := append([]float64(nil), values...)
+	sort.Float64s(sorted)
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	if rank < 1 {
+		rank = 1
+	}
+	if rank > len(sorted) {
+		rank = len(sorted)
+	}
+	return sorted[rank-1]
+}
+
+// What Aggregate collects besides the counts.
+const (
+	WithValues = 1 << iota // Period.Values (percentiles)
+	WithKeys               // Period.Keys
+)
+
+// Aggregate returns the metric's period [start, end) (both rounded down to
+// the 10-second resolution), restricted to unit when unit is not empty.
+// with is a combination of WithValues and WithKeys.
+func (s *Series) Aggregate(metricKey, unit string, start, end time.Time, with int) Period {
+	p := Period{Start: start, End: end}
+	lo, hi := bucketIndex(start), bucketIndex(end)
+	needValues, needKeys := with&WithValues != 0, with&WithKeys != 0
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.streams[metricKey]
+	if st == nil {
+		return p
+	}
+	i := sort.Search(len(st.buckets), func(i int) bool { return st.buckets[i].idx >= lo })
+	for ; i < len(st.buckets) && st.buckets[i].idx < hi; i++ {
+		b := &st.buckets[i]
+		if unit == "" {
+			if p.SampleCount == 0 {
+				p.Minimum, p.Maximum = b.min, b.max
+			} else {
+				p.Minimum = math.Min(p.Minimum, b.min)
+				p.Maximum = math.Max(p.Maximum, b.max)
+			}
+			p.Sum += b.sum
+			p.SampleCount += len(b.samples)
+			if !needValues && !(needKeys && b.nkeys > 0) {
+				continue
+			}
+		}
+		for _, smp := range b.samples {
+			if unit != "" {
+				if smp.unit != unit {
+					continue
+				}
+				if p.SampleCount == 0 {
+					p.Minimum, p.Maximum = smp.value, smp.value
+				} else {
+					p.Minimum = math.Min(p.Minimum, smp.value)
+					p.Maximum = math.Max(p.Maximum, smp.value)
+				}
+				p.Sum += smp.value
+				p.SampleCount++
+			}
+			if needValues {
+				p.Values = append(p.Values, smp.value)
+			}
+			if needKeys && smp.key != "" {
+				p.Keys = append(p.Keys, smp.key)
+			}
+		}
+	}
+	return p
+}
