@@ -369,20 +369,48 @@ func decide(slots []slot, n, m int, treat string, cur State) decision {
 }
 
 // events returns the keys behind the breaching slots the decision used.
+// Within a breaching period, the events whose own value breaches the
+// threshold are the ones behind it (a metric filter's default value 0 is
+// not); when none does (a Sum over many small values), those with a
+// non-zero value; for SampleCount, all.
 func (a *Alarm) events(d decision, slots []slot, s *Series) []string {
 	var out []string
 	seen := map[string]bool{}
+	add := func(k string) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
 	for j := len(d.used) - 1; j >= 0; j-- { // oldest first
 		sl := slots[d.used[j]]
 		if !sl.breaching {
 			continue
 		}
 		p := s.Aggregate(a.metricKey, a.cfg.Unit, sl.start, sl.end, WithKeys)
-		for _, k := range p.Keys {
-			if !seen[k] {
-				seen[k] = true
-				out = append(out, k)
+		var pick []int
+		if a.stat.Name != "SampleCount" {
+			for i, v := range p.KeyValues {
+				if breaches(a.cfg.ComparisonOperator, v, a.cfg.Threshold) {
+					pick = append(pick, i)
+				}
 			}
+			if len(pick) == 0 {
+				for i, v := range p.KeyValues {
+					if v != 0 {
+						pick = append(pick, i)
+					}
+				}
+			}
+		}
+		if len(pick) == 0 {
+			for _, k := range p.Keys {
+				add(k)
+			}
+			continue
+		}
+		for _, i := range pick {
+			add(p.Keys[i])
 		}
 	}
 	if len(out) > a.cfg.MaxEvents {

@@ -232,8 +232,9 @@ type Period struct {
 	// Values are the raw values, in the order they were added.
 	Values []float64
 	// Keys are the event keys behind the values (up to the per-bucket
-	// limit).
-	Keys []string
+	// limit) and KeyValues the value each of them brought.
+	Keys      []string
+	KeyValues []float64
 }
 
 // Average is Sum / SampleCount (NaN for an empty period).
@@ -341,6 +342,7 @@ func (s *Series) Aggregate(metricKey, unit string, start, end time.Time, with in
 			}
 			if needKeys && smp.key != "" {
 				p.Keys = append(p.Keys, smp.key)
+				p.KeyValues = append(p.KeyValues, smp.value)
 			}
 		}
 	}
