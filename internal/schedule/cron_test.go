@@ -42,15 +42,15 @@ func TestCronSpecialDays(t *testing.T) {
 		{expr: "cron(0 0 L * ? *)", after: "2024-04-01T00:00:00Z", want: []string{"2024-04-30T00:00:00Z", "2024-05-31T00:00:00Z", "2024-06-30T00:00:00Z"}},
 		// LW: last weekday of the month.
 		{expr: "cron(0 9 LW * ? 2024)", after: "2024-02-01T00:00:00Z", want: []string{"2024-02-29T09:00:00Z", "2024-03-29T09:00:00Z"}}, // Mar 31 is a Sunday
-		{expr: "cron(0 9 LW 8 ? 2024)", after: "2024-01-01T00:00:00Z", want: []string{"2024-08-30T09:00:00Z"}, end: true},           // Aug 31 is a Saturday
-		{expr: "cron(0 9 LW 2 ? 2025)", after: "2025-01-01T00:00:00Z", want: []string{"2025-02-28T09:00:00Z"}, end: true},           // a Friday
+		{expr: "cron(0 9 LW 8 ? 2024)", after: "2024-01-01T00:00:00Z", want: []string{"2024-08-30T09:00:00Z"}, end: true},              // Aug 31 is a Saturday
+		{expr: "cron(0 9 LW 2 ? 2025)", after: "2025-01-01T00:00:00Z", want: []string{"2025-02-28T09:00:00Z"}, end: true},              // a Friday
 		// W: the nearest weekday, never crossing into another month.
-		{expr: "cron(0 9 1W 6 ? 2024)", after: "2024-01-01T00:00:00Z", want: []string{"2024-06-03T09:00:00Z"}, end: true},  // Sat 1st -> Mon 3rd
-		{expr: "cron(0 9 1W 9 ? 2024)", after: "2024-01-01T00:00:00Z", want: []string{"2024-09-02T09:00:00Z"}, end: true},  // Sun 1st -> Mon 2nd
-		{expr: "cron(0 9 31W 8 ? 2025)", after: "2025-01-01T00:00:00Z", want: []string{"2025-08-29T09:00:00Z"}, end: true}, // Sun 31st -> Fri 29th
-		{expr: "cron(0 9 31W 5 ? 2025)", after: "2025-01-01T00:00:00Z", want: []string{"2025-05-30T09:00:00Z"}, end: true}, // Sat 31st -> Fri 30th
+		{expr: "cron(0 9 1W 6 ? 2024)", after: "2024-01-01T00:00:00Z", want: []string{"2024-06-03T09:00:00Z"}, end: true},               // Sat 1st -> Mon 3rd
+		{expr: "cron(0 9 1W 9 ? 2024)", after: "2024-01-01T00:00:00Z", want: []string{"2024-09-02T09:00:00Z"}, end: true},               // Sun 1st -> Mon 2nd
+		{expr: "cron(0 9 31W 8 ? 2025)", after: "2025-01-01T00:00:00Z", want: []string{"2025-08-29T09:00:00Z"}, end: true},              // Sun 31st -> Fri 29th
+		{expr: "cron(0 9 31W 5 ? 2025)", after: "2025-01-01T00:00:00Z", want: []string{"2025-05-30T09:00:00Z"}, end: true},              // Sat 31st -> Fri 30th
 		{expr: "cron(0 9 31W * ? 2024)", after: "2024-03-01T00:00:00Z", want: []string{"2024-03-29T09:00:00Z", "2024-05-31T09:00:00Z"}}, // no fire in 30-day April
-		{expr: "cron(0 9 15W 6 ? 2024)", after: "2024-01-01T00:00:00Z", want: []string{"2024-06-14T09:00:00Z"}, end: true}, // Sat 15th -> Fri 14th
+		{expr: "cron(0 9 15W 6 ? 2024)", after: "2024-01-01T00:00:00Z", want: []string{"2024-06-14T09:00:00Z"}, end: true},              // Sat 15th -> Fri 14th
 		{expr: "cron(0 9 29W 2 ? 2024-2025)", after: "2024-01-01T00:00:00Z", want: []string{"2024-02-29T09:00:00Z"}, end: true},
 		{expr: "cron(0 9 3W * ? *)", after: "2024-08-02T09:00:00Z", want: []string{"2024-09-03T09:00:00Z"}},
 		// #: n-th weekday of the month; a fifth one only in some months.
