@@ -406,3 +406,55 @@ func BenchmarkCISStdlib(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkCISSet runs the same 14 filters as one Set: one scan per record.
+func BenchmarkCISSet(b *testing.B) {
+	records := loadRealRecords(b)
+	var ps []*Pattern
+	for _, c := range loadCIS(b) {
+		if strings.HasPrefix(c.ID, "CloudWatch.") {
+			ps = append(ps, MustParse(c.Pattern))
+		}
+	}
+	set := NewSet(ps...)
+	size := 0
+	for _, r := range records {
+		size += len(r)
+	}
+	b.SetBytes(int64(size / len(records)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	var dst []int
+	for i := 0; i < b.N; i++ {
+		dst = set.Match(records[i%len(records)], dst[:0])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// TestSetAgrees checks that a Set reports exactly what each pattern does.
+func TestSetAgrees(t *testing.T) {
+	t.Parallel()
+	records := loadRealRecords(t)
+	var ps []*Pattern
+	for _, c := range loadCIS(t) {
+		ps = append(ps, MustParse(c.Pattern))
+		for _, a := range c.Alternates {
+			ps = append(ps, MustParse(a.Pattern))
+		}
+	}
+	ps = append(ps, MustParse(`ConsoleLogin`), MustParse(`{ $.userIdentity.* = %^AIDA% }`), MustParse(``), MustParse(`[a, ...]`))
+	set := NewSet(ps...)
+	var dst []int
+	for _, r := range records {
+		dst = set.Match(r, dst[:0])
+		var want []int
+		for i, p := range ps {
+			if p.Matches(r) {
+				want = append(want, i)
+			}
+		}
+		if fmt.Sprint(dst) != fmt.Sprint(want) {
+			t.Fatalf("set %v, patterns %v for %s", dst, want, r)
+		}
+	}
+}

@@ -8,8 +8,8 @@ import (
 // delimPattern is a space-delimited pattern: one slot per field of the log
 // line, "..." standing for any number of fields.
 type delimPattern struct {
-	slots     []slot
-	ellipses  int
+	slots    []slot
+	ellipses int
 }
 
 type slot struct {

@@ -1,6 +1,7 @@
 package filterpattern
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,7 +53,22 @@ type jparser struct {
 }
 
 func parseJSON(src string, start int) (*jsonPattern, error) {
-	p := &jparser{s: src, i: start + 1, sels: map[string]int{}, root: &node{}}
+	p := newJParser()
+	e, err := p.parse(src, start)
+	if err != nil {
+		return nil, err
+	}
+	return &jsonPattern{expr: e, root: p.root, nsel: len(p.sels)}, nil
+}
+
+func newJParser() *jparser {
+	return &jparser{sels: map[string]int{}, root: &node{}}
+}
+
+// parse parses one JSON pattern at src[start] == '{', adding its selectors
+// to the parser's trie (shared by the patterns of a Set).
+func (p *jparser) parse(src string, start int) (*jexpr, error) {
+	p.s, p.i, p.regexes, p.wildcards = src, start+1, 0, 0
 	e, err := p.or()
 	if err != nil {
 		return nil, err
@@ -66,8 +82,7 @@ func parseJSON(src string, start int) (*jsonPattern, error) {
 	if p.i < len(p.s) {
 		return nil, errAt(p.i, "unexpected %q after the closing }", p.s[p.i])
 	}
-	jp := &jsonPattern{expr: e, root: p.root, nsel: len(p.sels)}
-	return jp, nil
+	return e, nil
 }
 
 func (p *jparser) ws() {
@@ -310,16 +325,20 @@ func (jp *jsonPattern) match(msg []byte) bool {
 	}
 	sc.reset(msg)
 	ok := sc.run(jp.root) && jp.eval(jp.expr, sc)
+	sc.data = nil
 	jp.stack.Put(sc)
 	return ok
 }
 
-func (jp *jsonPattern) eval(e *jexpr, sc *scan) bool {
+func (jp *jsonPattern) eval(e *jexpr, sc *scan) bool { return eval(e, sc) }
+
+// eval evaluates an expression over the values a scan recorded.
+func eval(e *jexpr, sc *scan) bool {
 	switch e.kind {
 	case jAnd:
-		return jp.eval(e.l, sc) && jp.eval(e.r, sc)
+		return eval(e.l, sc) && eval(e.r, sc)
 	case jOr:
-		return jp.eval(e.l, sc) || jp.eval(e.r, sc)
+		return eval(e.l, sc) || eval(e.r, sc)
 	case jNotExists:
 		for _, v := range sc.vals {
 			if v.id == e.sel {
@@ -349,20 +368,18 @@ func evalValue(e *jexpr, raw []byte, typ byte) bool {
 	case jFalse:
 		return typ == 'f'
 	}
-	var text string
+	var text []byte
 	switch typ {
 	case '"':
-		text = unquote(raw)
+		text = raw[1 : len(raw)-1]
+		if bytes.IndexByte(text, '\\') >= 0 {
+			text = []byte(unquote(raw))
+		}
 	case '0', 't', 'f':
-		text = string(raw)
+		text = raw
 	default:
 		// null, objects and arrays never compare.
 		return false
 	}
-	c := &e.cond
-	if c.isNum {
-		f, ok := parseNumber(text)
-		return ok && compareNum(c.op, f, c.num)
-	}
-	return c.matchText(text)
+	return e.cond.matchBytes(text)
 }

@@ -91,7 +91,7 @@ func (s *scan) run(root *node) bool {
 	}
 	var set nset
 	set.add(root)
-	end, ok := s.value(i, &set, 0)
+	end, ok := s.value(i, set, 0)
 	if !ok {
 		return false
 	}
@@ -112,9 +112,12 @@ func (s *scan) ws(i int) int {
 
 // value scans the JSON value at i reached through the nodes of set and
 // returns the offset after it.
-func (s *scan) value(i int, set *nset, depth int) (int, bool) {
+func (s *scan) value(i int, set nset, depth int) (int, bool) {
 	if i >= len(s.data) || depth > maxDepth {
 		return i, false
+	}
+	if set.n == 0 {
+		return s.skip(i, depth)
 	}
 	var end int
 	var ok bool
@@ -147,7 +150,7 @@ func (s *scan) value(i int, set *nset, depth int) (int, bool) {
 	return end, true
 }
 
-func (s *scan) object(i int, set *nset, depth int) (int, bool) {
+func (s *scan) object(i int, set nset, depth int) (int, bool) {
 	i = s.ws(i + 1)
 	if i < len(s.data) && s.data[i] == '}' {
 		return i + 1, true
@@ -184,7 +187,7 @@ func (s *scan) object(i int, set *nset, depth int) (int, bool) {
 		if i >= len(s.data) || s.data[i] != ':' {
 			return i, false
 		}
-		i, ok = s.value(s.ws(i+1), &child, depth+1)
+		i, ok = s.value(s.ws(i+1), child, depth+1)
 		if !ok {
 			return i, false
 		}
@@ -203,7 +206,7 @@ func (s *scan) object(i int, set *nset, depth int) (int, bool) {
 	}
 }
 
-func (s *scan) array(i int, set *nset, depth int) (int, bool) {
+func (s *scan) array(i int, set nset, depth int) (int, bool) {
 	i = s.ws(i + 1)
 	if i < len(s.data) && s.data[i] == ']' {
 		return i + 1, true
@@ -218,7 +221,7 @@ func (s *scan) array(i int, set *nset, depth int) (int, bool) {
 			child.add(nd.wild)
 		}
 		var ok bool
-		i, ok = s.value(i, &child, depth+1)
+		i, ok = s.value(i, child, depth+1)
 		if !ok {
 			return i, false
 		}
@@ -237,11 +240,92 @@ func (s *scan) array(i int, set *nset, depth int) (int, bool) {
 	}
 }
 
+// skip scans and validates the JSON value at i without recording anything.
+func (s *scan) skip(i int, depth int) (int, bool) {
+	d := s.data
+	if i >= len(d) || depth > maxDepth {
+		return i, false
+	}
+	switch d[i] {
+	case '"':
+		return s.str(i)
+	case 't':
+		return s.lit(i, "true")
+	case 'f':
+		return s.lit(i, "false")
+	case 'n':
+		return s.lit(i, "null")
+	case '{':
+		i = s.ws(i + 1)
+		if i < len(d) && d[i] == '}' {
+			return i + 1, true
+		}
+		for {
+			if i >= len(d) || d[i] != '"' {
+				return i, false
+			}
+			var ok bool
+			if i, ok = s.str(i); !ok {
+				return i, false
+			}
+			i = s.ws(i)
+			if i >= len(d) || d[i] != ':' {
+				return i, false
+			}
+			if i, ok = s.skip(s.ws(i+1), depth+1); !ok {
+				return i, false
+			}
+			i = s.ws(i)
+			if i >= len(d) {
+				return i, false
+			}
+			switch d[i] {
+			case ',':
+				i = s.ws(i + 1)
+			case '}':
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	case '[':
+		i = s.ws(i + 1)
+		if i < len(d) && d[i] == ']' {
+			return i + 1, true
+		}
+		for {
+			var ok bool
+			if i, ok = s.skip(i, depth+1); !ok {
+				return i, false
+			}
+			i = s.ws(i)
+			if i >= len(d) {
+				return i, false
+			}
+			switch d[i] {
+			case ',':
+				i = s.ws(i + 1)
+			case ']':
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	}
+	return s.num(i)
+}
+
 // str scans a JSON string at s.data[i] == '"'.
 func (s *scan) str(i int) (int, bool) {
 	d := s.data
 	j := i + 1
 	for j < len(d) {
+		for j < len(d) && d[j] >= 0x20 && d[j] != '"' && d[j] != '\\' {
+			j++
+		}
+		if j >= len(d) {
+			break
+		}
 		c := d[j]
 		switch {
 		case c == '"':

@@ -1,6 +1,7 @@
 package filterpattern
 
 import (
+	"bytes"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 type strMatch struct {
 	kind int
 	s    string
+	b    []byte
 }
 
 const (
@@ -32,17 +34,32 @@ func newStrMatch(v string) strMatch {
 	if trail {
 		s = s[:len(s)-1]
 	}
+	m := strMatch{kind: smExact, s: s, b: []byte(s)}
 	switch {
 	case lead && (trail || s == "") && strings.Trim(s, "*") == "":
-		return strMatch{kind: smAny}
+		m.kind = smAny
 	case lead && trail:
-		return strMatch{kind: smContains, s: s}
+		m.kind = smContains
 	case lead:
-		return strMatch{kind: smSuffix, s: s}
+		m.kind = smSuffix
 	case trail:
-		return strMatch{kind: smPrefix, s: s}
+		m.kind = smPrefix
 	}
-	return strMatch{kind: smExact, s: s}
+	return m
+}
+
+func (m *strMatch) matchBytes(v []byte) bool {
+	switch m.kind {
+	case smAny:
+		return true
+	case smPrefix:
+		return bytes.HasPrefix(v, m.b)
+	case smSuffix:
+		return bytes.HasSuffix(v, m.b)
+	case smContains:
+		return bytes.Contains(v, m.b)
+	}
+	return string(v) == m.s
 }
 
 func (m strMatch) match(v string) bool {
@@ -273,6 +290,24 @@ func readQuoted(s string, i int) (string, int, error) {
 		}
 	}
 	return "", i, errAt(i, "unterminated quoted string")
+}
+
+// matchBytes is matchText for a value given as bytes.
+func (c *cond) matchBytes(v []byte) bool {
+	if c.isNum {
+		f, ok := parseNumber(string(v))
+		return ok && compareNum(c.op, f, c.num)
+	}
+	var m bool
+	if c.re != nil {
+		m = c.re.Match(v)
+	} else {
+		m = c.str.matchBytes(v)
+	}
+	if c.op == opNe {
+		return !m
+	}
+	return m
 }
 
 // matchText evaluates a string or regex condition against text, and a
