@@ -83,10 +83,15 @@ type Error struct {
 	Expr   string // the text that was parsed
 	Offset int    // byte offset in Expr of the offending part
 	Msg    string // what is wrong
+	Window bool   // a time window's part, not a schedule expression
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("invalid schedule expression %q: column %d: %s", e.Expr, e.Offset+1, e.Msg)
+	what := "schedule expression"
+	if e.Window {
+		what = "window"
+	}
+	return fmt.Sprintf("invalid %s %q: column %d: %s", what, e.Expr, e.Offset+1, e.Msg)
 }
 
 // AWSMessage returns what AWS says about the expression.

@@ -34,7 +34,7 @@ func ParseWindow(days string, from, to string, loc *time.Location) (*Window, err
 	d, err := parseList(days, days, 0, fDOW)
 	if err != nil {
 		e := err.(*Error)
-		return nil, &Error{Expr: e.Expr, Offset: e.Offset, Msg: "window days: " + e.Msg}
+		return nil, &Error{Expr: e.Expr, Offset: e.Offset, Msg: "window days: " + e.Msg, Window: true}
 	}
 	w.days = d
 	if w.from, err = clockTime(from, false); err != nil {
@@ -52,11 +52,11 @@ func clockTime(s string, end bool) (int, error) {
 		what = "window end"
 	}
 	if len(s) != 5 || s[2] != ':' {
-		return 0, &Error{Expr: s, Msg: what + ": want hh:mm"}
+		return 0, &Error{Window: true, Expr: s, Msg: what + ": want hh:mm"}
 	}
 	for _, i := range [...]int{0, 1, 3, 4} {
 		if s[i] < '0' || s[i] > '9' {
-			return 0, &Error{Expr: s, Offset: i, Msg: fmt.Sprintf("%s: %q is not a digit", what, s[i:i+1])}
+			return 0, &Error{Window: true, Expr: s, Offset: i, Msg: fmt.Sprintf("%s: %q is not a digit", what, s[i:i+1])}
 		}
 	}
 	h := int(s[0]-'0')*10 + int(s[1]-'0')
@@ -65,9 +65,9 @@ func clockTime(s string, end bool) (int, error) {
 	case end && h == 24 && m == 0:
 		return 1440, nil
 	case h > 23:
-		return 0, &Error{Expr: s, Msg: fmt.Sprintf("%s: hour %d out of range 0-23", what, h)}
+		return 0, &Error{Window: true, Expr: s, Msg: fmt.Sprintf("%s: hour %d out of range 0-23", what, h)}
 	case m > 59:
-		return 0, &Error{Expr: s, Offset: 3, Msg: fmt.Sprintf("%s: minute %d out of range 0-59", what, m)}
+		return 0, &Error{Window: true, Expr: s, Offset: 3, Msg: fmt.Sprintf("%s: minute %d out of range 0-59", what, m)}
 	}
 	return h*60 + m, nil
 }
