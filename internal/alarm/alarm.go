@@ -288,12 +288,14 @@ func lowSampleCount(st Statistic, n int) bool {
 	if !st.IsPercentile() {
 		return false
 	}
-	q := st.Percentile / 100
+	// 10/(1-q) and 10/q with q = p/100, computed without rounding for
+	// whole percentiles.
+	p := st.Percentile
 	switch {
-	case q >= 0.5 && q < 1:
-		return float64(n) < 10/(1-q)
-	case q > 0 && q < 0.5:
-		return float64(n) < 10/q
+	case p >= 50 && p < 100:
+		return float64(n) < 1000/(100-p)
+	case p > 0 && p < 50:
+		return float64(n) < 1000/p
 	}
 	return false
 }

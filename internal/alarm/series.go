@@ -278,7 +278,8 @@ func Percentile(values []float64, p float64) float64 {
 	}
 	sorted := append([]float64(nil), values...)
 	sort.Float64s(sorted)
-	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	// The epsilon absorbs binary rounding (99.9% of 1000 is rank 999).
+	rank := int(math.Ceil(p*float64(len(sorted))/100 - 1e-9))
 	if rank < 1 {
 		rank = 1
 	}
