@@ -23,11 +23,13 @@ func benchNext(b *testing.B, expr, tz string) {
 	}
 }
 
-func BenchmarkNextMinuteUTC(b *testing.B)     { benchNext(b, "cron(0/5 * * * ? *)", "") }
-func BenchmarkNextMinuteNewYork(b *testing.B) { benchNext(b, "cron(0/5 * * * ? *)", "America/New_York") }
-func BenchmarkNextLastFriday(b *testing.B)    { benchNext(b, "cron(15 10 ? * 6L *)", "Europe/London") }
-func BenchmarkNextNever(b *testing.B)         { benchNext(b, "cron(0 0 31 2 ? *)", "America/New_York") }
-func BenchmarkNextRate(b *testing.B)          { benchNext(b, "rate(5 minutes)", "") }
+func BenchmarkNextMinuteUTC(b *testing.B) { benchNext(b, "cron(0/5 * * * ? *)", "") }
+func BenchmarkNextMinuteNewYork(b *testing.B) {
+	benchNext(b, "cron(0/5 * * * ? *)", "America/New_York")
+}
+func BenchmarkNextLastFriday(b *testing.B) { benchNext(b, "cron(15 10 ? * 6L *)", "Europe/London") }
+func BenchmarkNextNever(b *testing.B)      { benchNext(b, "cron(0 0 31 2 ? *)", "America/New_York") }
+func BenchmarkNextRate(b *testing.B)       { benchNext(b, "rate(5 minutes)", "") }
 
 func BenchmarkParseCron(b *testing.B) {
 	b.ReportAllocs()
