@@ -429,3 +429,28 @@ func TestScanProgress(t *testing.T) {
 		t.Errorf("progress shown without a terminal:\n%q", errOut)
 	}
 }
+
+func TestScheduleNext(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"cron(0 9 ? * MON-FRI *)", "--tz", "Asia/Tokyo", "--from", "2026-11-19T23:00:00Z", "-n", "3"}, ExitOK,
+			"2026-11-20T09:00:00+09:00\n2026-11-23T09:00:00+09:00\n2026-11-24T09:00:00+09:00\n"},
+		// Spring forward in New York: 02:30 does not exist on 8 March 2026,
+		// and Scheduler skips that day's invocation.
+		{[]string{"cron(30 2 * * ? *)", "--tz", "America/New_York", "--from", "2026-03-07T12:00:00Z", "-n", "2"}, ExitOK,
+			"2026-03-09T02:30:00-04:00\n2026-03-10T02:30:00-04:00\n"},
+		{[]string{"at(2026-12-01T10:00:00)", "--from", "2026-11-23T00:00:00Z"}, ExitOK, "2026-12-01T10:00:00Z\n"},
+		{[]string{"cron(0 9 * * MON *)"}, ExitFailure, ""},
+		{[]string{"rate(5 minutes)", "--tz", "Mars/Olympus"}, ExitFailure, ""},
+	}
+	for _, c := range cases {
+		code, out, errOut := run(t, "", append([]string{"schedule", "next"}, c.args...)...)
+		if code != c.code || (c.out != "" && out != c.out) {
+			t.Errorf("%q: exit %d, out %q, err %q", c.args, code, out, errOut)
+		}
+	}
+}
