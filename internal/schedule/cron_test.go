@@ -108,6 +108,8 @@ func TestCronDST(t *testing.T) {
 		// Ordinary days keep local time: 08:30 New York either side of the change.
 		{expr: "cron(30 8 ? * MON-FRI *)", tz: ny, after: "2024-03-08T00:00:00Z", want: []string{"2024-03-08T13:30:00Z", "2024-03-11T12:30:00Z"}},
 		{expr: "cron(0 9 ? * MON-FRI *)", tz: "Asia/Tokyo", after: "2024-06-07T00:00:00Z", want: []string{"2024-06-10T00:00:00Z"}},
+		// Samoa skipped 30 December 2011 (UTC-10 -> UTC+14).
+		{expr: "cron(0 12 * * ? *)", tz: "Pacific/Apia", after: "2011-12-28T00:00:00Z", want: []string{"2011-12-28T22:00:00Z", "2011-12-29T22:00:00Z", "2011-12-30T22:00:00Z", "2011-12-31T22:00:00Z"}},
 		// Lord Howe Island shifts by 30 minutes: 02:00 -> 02:30 on 6 Oct 2024.
 		{expr: "cron(15 2 * * ? *)", tz: "Australia/Lord_Howe", after: "2024-10-04T00:00:00Z", want: []string{"2024-10-04T15:45:00Z", "2024-10-06T15:15:00Z", "2024-10-07T15:15:00Z"}},
 	})
