@@ -66,6 +66,8 @@ Usage:
         run the service: HTTP ingest, alerts to receivers, reminders
   trailwatch alerts list [--data DIR] [--state S] | alerts ack [--data DIR] ID...
         show and acknowledge the alerts serve recorded
+  trailwatch filter test --pattern P --events FILE
+        test a CloudWatch Logs filter pattern against log events (like aws logs test-metric-filter)
   trailwatch schedule next EXPR [--tz ZONE] [--from RFC3339] [-n N]
         the next fire times of a cron(), rate() or at() expression
   trailwatch version
@@ -100,6 +102,8 @@ func Main(ctx context.Context, args []string, env *Env) int {
 		code, err = runAlerts(ctx, args[1:], env)
 	case "schedule":
 		code, err = runSchedule(args[1:], env)
+	case "filter":
+		code, err = runFilter(args[1:], env)
 	case "version", "--version":
 		fmt.Fprintf(env.Stdout, "trailwatch %s\n", Version)
 		return ExitOK

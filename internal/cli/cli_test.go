@@ -454,3 +454,41 @@ func TestScheduleNext(t *testing.T) {
 		}
 	}
 }
+
+func TestFilterTest(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	lines := filepath.Join(dir, "events.jsonl")
+	iam := strings.Replace(rootLogin("f2"), `"type":"Root"`, `"type":"IAMUser","userName":"bob"`, 1)
+	writeFile(t, lines, rootLogin("f1")+"\n\n"+iam+"\n")
+	records := filepath.Join(dir, "trail.json")
+	writeFile(t, records, `{"Records":[`+rootLogin("f1")+`,`+iam+`]}`)
+	cis3 := `{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }`
+
+	for _, file := range []string{lines, records} {
+		code, out, errOut := run(t, "", "filter", "test", "--pattern", cis3, "--events", file)
+		if code != ExitOK || !strings.HasPrefix(out, "2: ") || strings.Count(out, "\n") != 1 {
+			t.Errorf("%s: exit %d out %q err %q", file, code, out, errOut)
+		}
+	}
+	// Space-delimited: extracted values, and TestMetricFilter's JSON.
+	access := filepath.Join(dir, "access.log")
+	writeFile(t, access, "127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] \"GET /apache_pb.gif HTTP/1.0\" 404 2326\n127.0.0.1 - frank [10/Oct/2000:13:35:22 -0700] \"GET /x HTTP/1.0\" 200 10\n")
+	code, out, _ := run(t, "", "filter", "test", "--pattern", `[ip, user, username, timestamp, request, status_code = 4*, bytes]`, "--events", access, "--format", "json")
+	var resp struct {
+		Matches []struct {
+			EventNumber     int               `json:"eventNumber"`
+			ExtractedValues map[string]string `json:"extractedValues"`
+		} `json:"matches"`
+	}
+	if err := json.Unmarshal([]byte(out), &resp); err != nil || code != ExitOK || len(resp.Matches) != 1 ||
+		resp.Matches[0].EventNumber != 1 || resp.Matches[0].ExtractedValues["$status_code"] != "404" {
+		t.Errorf("space-delimited: exit %d %s (%v)", code, out, err)
+	}
+	if code, out, _ := run(t, "", "filter", "test", "--pattern", `{ $.eventName = DeleteTrail }`, "--events", lines); code != ExitFound || out != "" {
+		t.Errorf("no match: exit %d out %q", code, out)
+	}
+	if code, _, errOut := run(t, "", "filter", "test", "--pattern", `{ $.eventName = `, "--events", lines); code != ExitFailure || !strings.Contains(errOut, "invalid pattern") {
+		t.Errorf("invalid pattern: exit %d %q", code, errOut)
+	}
+}
