@@ -19,6 +19,14 @@ type Config struct {
 	Receivers []*Receiver
 	// Routes send a rule's alerts to receivers.
 	Routes []*Route
+	// MetricFilters turn CloudTrail records into metric datapoints
+	// (AWS::Logs::MetricFilter, or native metric_filters).
+	MetricFilters []*MetricFilter
+	// Alarms watch metrics (AWS::CloudWatch::Alarm, or native alarms).
+	Alarms []*Alarm
+	// Schedules act when they fire (AWS::Scheduler::Schedule, an
+	// AWS::Events::Rule with a ScheduleExpression, or native schedules).
+	Schedules []*Schedule
 	// Skipped lists what a template holds that Trailwatch does not run (a
 	// Lambda target, an unknown resource type), each naming the logical
 	// ID, to be reported at start. Never silently ignored.
@@ -204,6 +212,79 @@ type Route struct {
 	// RuleARN is the ARN EventBridge would give the rule, for
 	// <aws.events.rule-arn>; templates set it, native routes may.
 	RuleARN string `yaml:"rule_arn,omitempty"`
+}
+
+// MetricFilter is a CloudWatch Logs metric filter over the CloudTrail
+// records Trailwatch ingests (as in a CloudTrail log group).
+type MetricFilter struct {
+	Name string `yaml:"name"`
+	// LogGroupName is shown, and restricts the filter to events from a
+	// source of that name when set on the source; "" any.
+	LogGroupName  string `yaml:"log_group_name,omitempty"`
+	FilterPattern string `yaml:"filter_pattern"` // CloudWatch Logs syntax, verbatim
+	// Transformations: what a matching record adds to which metric (AWS
+	// allows one).
+	Transformations []MetricTransformation `yaml:"metric_transformations"`
+	Source          string                 `yaml:"-"` // file:line or template logical ID
+}
+
+// MetricTransformation is PutMetricFilter's MetricTransformation.
+type MetricTransformation struct {
+	MetricNamespace string            `yaml:"metric_namespace"`
+	MetricName      string            `yaml:"metric_name"`
+	MetricValue     string            `yaml:"metric_value"`            // "1", "$.bytes", "$size"
+	DefaultValue    *float64          `yaml:"default_value,omitempty"` // reported for records that do not match
+	Dimensions      map[string]string `yaml:"dimensions,omitempty"`    // name -> "$.field"
+	Unit            string            `yaml:"unit,omitempty"`
+}
+
+// Alarm is a CloudWatch alarm on one metric with a static threshold
+// (PutMetricAlarm's fields). Actions are SNS topic ARNs (their
+// subscriptions, see Topics) or receiver names.
+type Alarm struct {
+	Name                             string            `yaml:"name"`
+	Description                      string            `yaml:"description,omitempty"`
+	Namespace                        string            `yaml:"namespace"`
+	MetricName                       string            `yaml:"metric_name"`
+	Dimensions                       map[string]string `yaml:"dimensions,omitempty"`
+	Statistic                        string            `yaml:"statistic"` // Sum, Average, Minimum, Maximum, SampleCount, pNN
+	Unit                             string            `yaml:"unit,omitempty"`
+	Period                           Duration          `yaml:"period"`
+	EvaluationPeriods                int               `yaml:"evaluation_periods"`
+	DatapointsToAlarm                int               `yaml:"datapoints_to_alarm,omitempty"`
+	Threshold                        float64           `yaml:"threshold"`
+	ComparisonOperator               string            `yaml:"comparison_operator"`
+	TreatMissingData                 string            `yaml:"treat_missing_data,omitempty"`
+	EvaluateLowSampleCountPercentile string            `yaml:"evaluate_low_sample_count_percentile,omitempty"`
+	ActionsEnabled                   *bool             `yaml:"actions_enabled,omitempty"` // nil: true, as CloudWatch
+	AlarmActions                     []string          `yaml:"alarm_actions,omitempty"`
+	OKActions                        []string          `yaml:"ok_actions,omitempty"`
+	InsufficientDataActions          []string          `yaml:"insufficient_data_actions,omitempty"`
+	Source                           string            `yaml:"-"`
+}
+
+// Schedule fires at the times of a cron(), rate() or at() expression and
+// then acts on alarms (as EventBridge Scheduler's universal targets
+// cloudwatch:disableAlarmActions / enableAlarmActions do) or on rules and
+// routes (mute / unmute).
+type Schedule struct {
+	Name       string `yaml:"name"`
+	Expression string `yaml:"expression"`          // cron(...), rate(...), at(...)
+	TimeZone   string `yaml:"time_zone,omitempty"` // IANA; "" UTC
+	// Start and End bound a recurring schedule (RFC 3339); "" unbounded.
+	Start string `yaml:"start,omitempty"`
+	End   string `yaml:"end,omitempty"`
+	// Enabled is false for a schedule in state DISABLED (nil: enabled).
+	Enabled *bool `yaml:"enabled,omitempty"`
+	// Action is one of disable_alarm_actions, enable_alarm_actions,
+	// mute, unmute.
+	Action string `yaml:"action"`
+	// Alarms are the alarm names of the alarm actions; Rules and Routes
+	// the rule and route names of mute/unmute.
+	Alarms []string `yaml:"alarms,omitempty"`
+	Rules  []string `yaml:"rules,omitempty"`
+	Routes []string `yaml:"routes,omitempty"`
+	Source string   `yaml:"-"`
 }
 
 // Duration is a time.Duration written as "5m", "24h", "90s".
