@@ -130,7 +130,9 @@ func TestSeed004IAMPolicyChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := NewSeries(a.Range())
-	at := func(min, sec int) time.Time { return t0.Add(time.Duration(min)*time.Minute + time.Duration(sec)*time.Second) }
+	at := func(min, sec int) time.Time {
+		return t0.Add(time.Duration(min)*time.Minute + time.Duration(sec)*time.Second)
+	}
 	// The metric filter has DefaultValue 0: every ingested record that
 	// does not match yields 0, a DeletePolicy yields 1.
 	dp := func(at time.Time, v float64, id string) Datapoint {
