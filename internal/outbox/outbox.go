@@ -16,6 +16,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,7 +49,9 @@ type Options struct {
 	// min(MinBackoff*2^(n-1), MaxBackoff), or what the receiver asked for
 	// (Retry-After) if longer.
 	MinBackoff, MaxBackoff time.Duration
-	// Workers is the number of deliveries in flight at once (default 8).
+	// Workers is the number of receiver calls in flight at once (default
+	// 64; a worker is free again once the receiver answered, while the
+	// outcome commits). It also bounds a claim.
 	Workers int
 	// Lease is how long a claim holds a delivery before another worker may
 	// take it (default 5m). It must exceed Timeout.
@@ -109,7 +112,7 @@ func New(o Options) (*Outbox, error) {
 		return nil, fmt.Errorf("outbox: max backoff %s is less than min backoff %s", o.MaxBackoff, o.MinBackoff)
 	}
 	if o.Workers <= 0 {
-		o.Workers = 8
+		o.Workers = 64
 	}
 	if o.Lease <= 0 {
 		o.Lease = 5 * time.Minute
@@ -176,11 +179,20 @@ func Backoff(n int, lo, hi time.Duration, r float64) time.Duration {
 // It returns nil when ctx ends.
 func (o *Outbox) Run(ctx context.Context) error {
 	var (
-		wg   sync.WaitGroup
-		slot = make(chan struct{}, o.o.Workers) // a token per delivery in flight
-		done = make(chan struct{}, 1)           // a delivery finished
+		wg sync.WaitGroup
+		// A token per delivery in flight: taken at the claim, given back
+		// when the receiver has answered, so that a worker does not wait
+		// for the outcome's commit before taking the next delivery.
+		slot = make(chan struct{}, o.o.Workers)
+		busy atomic.Int64             // deliveries whose outcome is not recorded yet
+		done = make(chan struct{}, 1) // a worker is free or an outcome recorded
 	)
 	defer wg.Wait()
+	// due: deliveries may be due now (the last claim took all it could, or
+	// a kick or the timer came since). When it is false, a delivery
+	// finishing frees a worker without a claim: the last one found nothing
+	// more, and anything due later wakes the timer.
+	due := true
 	for {
 		if ctx.Err() != nil {
 			return nil
@@ -188,23 +200,33 @@ func (o *Outbox) Run(ctx context.Context) error {
 		free := o.o.Workers - len(slot)
 		claimed := 0
 		failed := false
-		if free > 0 {
+		if free > 0 && due {
 			ds, err := o.o.Store.Claim(ctx, o.o.Owner, free, o.o.Lease)
 			if err != nil && ctx.Err() == nil {
 				o.log.Error("outbox claim", "err", err)
 				failed = true
 			}
 			claimed = len(ds)
+			due = claimed == free || failed
 			for _, d := range ds {
 				slot <- struct{}{}
 				o.m.inflight.Inc()
+				busy.Add(1)
 				wg.Go(func() {
+					var once sync.Once
+					answered := func() {
+						once.Do(func() {
+							<-slot
+							o.m.inflight.Dec()
+							signal(done)
+						})
+					}
 					defer func() {
-						<-slot
-						o.m.inflight.Dec()
+						answered()
+						busy.Add(-1)
 						signal(done)
 					}()
-					o.deliver(ctx, d)
+					o.deliver(ctx, d, answered)
 				})
 			}
 			if claimed == free {
@@ -223,14 +245,16 @@ func (o *Outbox) Run(ctx context.Context) error {
 			next = o.o.Clock.Now().Add(o.o.MinBackoff) // no busy loop on a failing store
 		}
 		timer := o.o.Clock.NewTimer(next.Sub(o.o.Clock.Now()))
-		if len(slot) == 0 && o.idle != nil {
+		if busy.Load() == 0 && o.idle != nil {
 			o.idle(next)
 		}
 		select {
 		case <-ctx.Done():
 		case <-o.kick:
+			due = true
 		case <-done:
 		case <-timer.C():
+			due = true
 		}
 		timer.Stop()
 	}
@@ -251,7 +275,7 @@ func (o *Outbox) Drain(ctx context.Context) (int, error) {
 		}
 		var wg sync.WaitGroup
 		for _, d := range ds {
-			wg.Go(func() { o.deliver(ctx, d) })
+			wg.Go(func() { o.deliver(ctx, d, func() {}) })
 		}
 		wg.Wait()
 		total += len(ds)
@@ -262,7 +286,9 @@ func (o *Outbox) Drain(ctx context.Context) (int, error) {
 }
 
 // deliver makes one attempt of a claimed delivery and records its outcome.
-func (o *Outbox) deliver(ctx context.Context, d store.DeliveryRow) {
+// It calls answered once the receiver has answered, before the outcome is
+// recorded.
+func (o *Outbox) deliver(ctx context.Context, d store.DeliveryRow, answered func()) {
 	log := o.log.With("delivery", d.ID, "alert", d.AlertID, "receiver", d.Receiver, "attempt", d.Attempts)
 	n := d.Notification
 	if o.o.AckURL != nil {
@@ -275,6 +301,7 @@ func (o *Outbox) deliver(ctx context.Context, d store.DeliveryRow) {
 
 	nt, ok := o.o.Notifiers[d.Receiver]
 	if !ok {
+		answered()
 		o.deadLetter(bctx, log, d, fmt.Errorf("outbox: %w %q", ErrNoNotifier, d.Receiver))
 		return
 	}
@@ -282,6 +309,7 @@ func (o *Outbox) deliver(ctx context.Context, d store.DeliveryRow) {
 	actx, acancel := context.WithTimeout(ctx, o.o.Timeout)
 	retry, err := nt.Notify(actx, &n)
 	acancel()
+	answered()
 	o.m.duration.WithLabelValues(d.Receiver).Observe(time.Since(start).Seconds())
 	if err == nil {
 		if err := o.o.Store.Complete(bctx, d.ID, d.Token); err != nil {
@@ -342,18 +370,24 @@ func (o *Outbox) deadLetter(ctx context.Context, log *slog.Logger, d store.Deliv
 // and kicks the delivery loop, until ctx ends. Run it on one node only
 // (the leader); it returns nil when ctx ends.
 func (o *Outbox) RunReminders(ctx context.Context) error {
+	// queue: look for due reminders on this pass (the first, and each time
+	// the timer fires). A completed delivery only schedules its first
+	// reminder later than now, so its kick just shortens the wait.
+	queue := true
 	for {
-		n, err := o.o.Store.QueueReminders(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
+		if queue {
+			n, err := o.o.Store.QueueReminders(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				o.log.Error("outbox reminders", "err", err)
 			}
-			o.log.Error("outbox reminders", "err", err)
-		}
-		if n > 0 {
-			o.m.reminders.Add(float64(n))
-			o.log.Info("reminders queued", "count", n)
-			o.Kick()
+			if n > 0 {
+				o.m.reminders.Add(float64(n))
+				o.log.Info("reminders queued", "count", n)
+				o.Kick()
+			}
 		}
 		next := o.o.Clock.Now().Add(o.o.PollInterval)
 		if at, ok, err := o.o.Store.NextReminder(ctx); err != nil {
@@ -373,7 +407,9 @@ func (o *Outbox) RunReminders(ctx context.Context) error {
 			timer.Stop()
 			return nil
 		case <-o.rkick:
+			queue = false
 		case <-timer.C():
+			queue = true
 		}
 		timer.Stop()
 	}

@@ -440,7 +440,9 @@ func TestRunRetriesOnItsTimer(t *testing.T) {
 func TestRemindersUntilAckedAndAtMostRemindMax(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	ob := r.outbox(Options{PollInterval: 24 * time.Hour})
+	// A lease longer than the clock's steps: the test advances the clock
+	// right after a receiver's call, maybe before its outcome commits.
+	ob := r.outbox(Options{PollInterval: 24 * time.Hour, Lease: time.Hour})
 	idle := idleChan(&ob.idle)
 	ridle := idleChan(&ob.ridle)
 	ctx, cancel := context.WithCancel(t.Context())

@@ -50,6 +50,8 @@ type Store struct {
 	insEvent, findFold, insAlert, foldAlert, insDelivery *sql.Stmt
 	// Statements of the outbox's claims and outcomes.
 	claim, completeDelivery, completeAlert, retry, deadDelivery, deadAlert *sql.Stmt
+	// Statements on the readers.
+	nextDue, nextReminder *sql.Stmt
 	// The group commit of Record, Claim, Complete, Retry and DeadLetter.
 	writes        chan *write
 	quit, stopped chan struct{}
@@ -90,6 +92,9 @@ const (
 	sqlDeadDelivery = `UPDATE deliveries SET state = 'dead', done_at = ?, last_error = ?, token = ''
 		WHERE id = ? AND token = ? AND state = 'running' RETURNING alert_id`
 	sqlDeadAlert = `UPDATE alerts SET dead = dead + 1 WHERE id = ?`
+
+	sqlNextDue      = `SELECT MIN(due_at) FROM deliveries WHERE state IN ('pending', 'running')`
+	sqlNextReminder = `SELECT MIN(remind_next) FROM deliveries WHERE remind_next IS NOT NULL`
 )
 
 var _ store.Store = (*Store)(nil)
@@ -217,6 +222,18 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	s.r = r
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		{&s.nextDue, sqlNextDue}, {&s.nextReminder, sqlNextReminder},
+	} {
+		if *p.st, err = r.PrepareContext(ctx, p.sql); err != nil {
+			w.Close()
+			r.Close()
+			return nil, fmt.Errorf("sqlite open: %w", err)
+		}
+	}
 	s.writes, s.quit, s.stopped = make(chan *write), make(chan struct{}), make(chan struct{})
 	go s.committer()
 	return s, nil
@@ -771,14 +788,13 @@ func (s *Store) Claim(ctx context.Context, owner string, most int, lease time.Du
 	if most <= 0 {
 		return nil, nil
 	}
-	token := newToken()
+	now, token := s.clock.Now(), newToken()
 	var (
 		out []store.DeliveryRow
 		njs [][]byte
 	)
 	err := s.write(ctx, 1, func(ctx context.Context, tx *sql.Tx) error {
 		out, njs = out[:0], njs[:0]
-		now := s.clock.Now()
 		rows, err := tx.StmtContext(ctx, s.claim).QueryContext(ctx, nanos(now.Add(lease)), token, owner, nanos(now), most)
 		if err != nil {
 			return err
@@ -807,10 +823,9 @@ func (s *Store) Claim(ctx context.Context, owner string, most int, lease time.Du
 
 // Complete implements store.Store. Concurrent calls share one transaction.
 func (s *Store) Complete(ctx context.Context, id, token string) error {
-	lost := false
+	now, lost := nanos(s.clock.Now()), false
 	err := s.write(ctx, 1, func(ctx context.Context, tx *sql.Tx) error {
 		lost = false
-		now := nanos(s.clock.Now())
 		var (
 			alertID  string
 			reminder int
@@ -863,11 +878,11 @@ func (s *Store) Retry(ctx context.Context, id, token string, at time.Time, reaso
 // DeadLetter implements store.Store. Concurrent calls share one
 // transaction.
 func (s *Store) DeadLetter(ctx context.Context, id, token, reason string) error {
-	lost := false
+	now, lost := nanos(s.clock.Now()), false
 	err := s.write(ctx, 1, func(ctx context.Context, tx *sql.Tx) error {
 		lost = false
 		var alertID string
-		err := tx.StmtContext(ctx, s.deadDelivery).QueryRowContext(ctx, nanos(s.clock.Now()), reason, id, token).Scan(&alertID)
+		err := tx.StmtContext(ctx, s.deadDelivery).QueryRowContext(ctx, now, reason, id, token).Scan(&alertID)
 		if errors.Is(err, sql.ErrNoRows) {
 			lost = true
 			return nil
@@ -887,9 +902,9 @@ func (s *Store) DeadLetter(ctx context.Context, id, token, reason string) error 
 	return nil
 }
 
-func (s *Store) minTime(ctx context.Context, q string) (time.Time, bool, error) {
+func (s *Store) minTime(ctx context.Context, q *sql.Stmt) (time.Time, bool, error) {
 	var n sql.NullInt64
-	if err := s.r.QueryRowContext(ctx, q).Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx).Scan(&n); err != nil {
 		return time.Time{}, false, err
 	}
 	if !n.Valid {
@@ -900,7 +915,7 @@ func (s *Store) minTime(ctx context.Context, q string) (time.Time, bool, error) 
 
 // NextDue implements store.Store.
 func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
-	t, ok, err := s.minTime(ctx, `SELECT MIN(due_at) FROM deliveries WHERE state IN ('pending', 'running')`)
+	t, ok, err := s.minTime(ctx, s.nextDue)
 	if err != nil {
 		return t, ok, fmt.Errorf("store next due: %w", err)
 	}
@@ -909,7 +924,7 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 
 // NextReminder implements store.Store.
 func (s *Store) NextReminder(ctx context.Context) (time.Time, bool, error) {
-	t, ok, err := s.minTime(ctx, `SELECT MIN(remind_next) FROM deliveries WHERE remind_next IS NOT NULL`)
+	t, ok, err := s.minTime(ctx, s.nextReminder)
 	if err != nil {
 		return t, ok, fmt.Errorf("store next reminder: %w", err)
 	}
