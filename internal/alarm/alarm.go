@@ -35,6 +35,11 @@ type Transition struct {
 	// Actions are the actions to fire: those of the new state, only when
 	// actions are enabled.
 	Actions []string
+	// FromReason, FromReasonData and FromTime describe the state left
+	// (EventBridge's previousState).
+	FromReason     string
+	FromReasonData []byte
+	FromTime       time.Time
 	// Events are the event keys (CloudTrail eventIDs) behind the breaching
 	// datapoints the decision counted, oldest first, at most
 	// Config.MaxEvents (the most recent ones).
@@ -193,7 +198,8 @@ func (a *Alarm) SetState(now time.Time, to State, reason string, reasonData []by
 }
 
 func (a *Alarm) transition(to State, now time.Time, reason string, data []byte, events []string) Transition {
-	t := Transition{Alarm: a.cfg.Name, From: a.state, To: to, Time: now, Reason: reason, ReasonData: data, Events: events}
+	t := Transition{Alarm: a.cfg.Name, From: a.state, To: to, Time: now, Reason: reason, ReasonData: data, Events: events,
+		FromReason: a.reason, FromReasonData: a.reasonData, FromTime: a.updated}
 	if a.actionsEnabled {
 		var acts []string
 		switch to {
@@ -236,7 +242,7 @@ type decision struct {
 // step. It returns the Transition when the state changes.
 func (a *Alarm) Evaluate(now time.Time, s *Series) (Transition, bool) {
 	slots := a.slots(now, s)
-	d := decide(slots, a.cfg.EvaluationPeriods, a.cfg.DatapointsToAlarm, a.cfg.TreatMissingData, a.state)
+	d := decide(slots, a.cfg.EvaluationPeriods, a.cfg.DatapointsToAlarm, a.treatment(), a.state)
 	if d.retain || d.state == a.state {
 		return Transition{}, false
 	}
@@ -254,6 +260,22 @@ func (a *Alarm) Evaluate(now time.Time, s *Series) (Transition, bool) {
 		events = a.events(d, slots, s)
 	}
 	return a.transition(d.state, now, reason, data, events), true
+}
+
+// treatment is TreatMissingData, except that alarms on the AWS/DynamoDB
+// namespace always behave as ignore (PutMetricAlarm's documentation).
+func (a *Alarm) treatment() string {
+	if a.cfg.Namespace == "AWS/DynamoDB" {
+		return TreatIgnore
+	}
+	return a.cfg.TreatMissingData
+}
+
+// NextEvaluation returns the first evaluation instant after now (now
+// rounded down to the step, plus the step): when a scheduler should call
+// Evaluate next.
+func (a *Alarm) NextEvaluation(now time.Time) time.Time {
+	return a.evalEnd(now).Add(a.Step())
 }
 
 // slots aggregates the evaluation range, newest period first.

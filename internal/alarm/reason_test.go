@@ -105,6 +105,25 @@ func trafficSeries(t *testing.T) *Series {
 	return s
 }
 
+// TestReasonRealMOfN reproduces a real 3-of-5 recovery reason quoted from
+// a CloudWatch alarm email: only the non-breaching datapoints are listed,
+// and an ALARM -> OK transition needs N - M + 1 of them.
+func TestReasonRealMOfN(t *testing.T) {
+	t.Parallel()
+	c := Config{Name: "Linear-255-1-EuroNews-ML-ActiveAlerts", Namespace: "N", Metric: "ActiveAlerts", Statistic: "Maximum",
+		Period: time.Minute, EvaluationPeriods: 5, DatapointsToAlarm: 3, Threshold: 0, ComparisonOperator: GreaterThanThreshold}
+	a, _ := Restore(c, Snapshot{State: Alarming})
+	s := NewSeries(0)
+	for min, v := range map[int]float64{41: 1, 42: 0, 43: 2, 44: 0, 45: 0} {
+		_ = s.Add(Datapoint{Namespace: "N", Metric: "ActiveAlerts", Time: time.Date(2021, 12, 21, 6, min, 20, 0, time.UTC), Value: v})
+	}
+	tr, ok := a.Evaluate(time.Date(2021, 12, 21, 6, 46, 11, 0, time.UTC), s)
+	want := "Threshold Crossed: 3 out of the last 5 datapoints [0.0 (21/12/21 06:45:00), 0.0 (21/12/21 06:44:00), 0.0 (21/12/21 06:42:00)] were not greater than the threshold (0.0) (minimum 3 datapoints for ALARM -> OK transition)."
+	if !ok || tr.Reason != want {
+		t.Errorf("reason\n got %s\nwant %s", tr.Reason, want)
+	}
+}
+
 func TestReasonForms(t *testing.T) {
 	t.Parallel()
 	base := Config{Name: "r", Namespace: "N", Metric: "M", Statistic: "Maximum", Period: time.Minute,
