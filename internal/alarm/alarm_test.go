@@ -382,3 +382,34 @@ func TestEventsCapAndDefaults(t *testing.T) {
 		t.Errorf("nil series: %+v", tr)
 	}
 }
+
+func TestSeriesAddAt(t *testing.T) {
+	t.Parallel()
+	s := NewSeries(time.Hour)
+	dp := func(at time.Time) Datapoint { return Datapoint{Namespace: "N", Metric: "M", Time: at, Value: 1} }
+	if err := s.AddAt(tableNow, dp(tableNow.Add(3*time.Hour))); !errors.Is(err, ErrFuture) {
+		t.Errorf("3 h ahead: %v", err)
+	}
+	if err := s.AddAt(tableNow, dp(tableNow.Add(-2*time.Hour))); !errors.Is(err, ErrTooOld) {
+		t.Errorf("2 h old: %v", err)
+	}
+	for _, d := range []time.Duration{-30 * time.Minute, 0, time.Hour} {
+		if err := s.AddAt(tableNow, dp(tableNow.Add(d))); err != nil {
+			t.Errorf("%v: %v", d, err)
+		}
+	}
+	// Time goes on: the watermark follows now, old buckets go.
+	if err := s.AddAt(tableNow.Add(80*time.Minute), dp(tableNow.Add(80*time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Len(); n != 2 { // +60 min and +80 min remain
+		t.Errorf("after 80 min: %d datapoints, want 2", n)
+	}
+	// With Add, a datapoint far ahead expires the others (documented).
+	s2 := NewSeries(time.Hour)
+	_ = s2.Add(dp(tableNow))
+	_ = s2.Add(dp(tableNow.Add(48 * time.Hour)))
+	if n := s2.Len(); n != 1 {
+		t.Errorf("Add far ahead: %d datapoints", n)
+	}
+}

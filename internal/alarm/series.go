@@ -39,7 +39,12 @@ var (
 	ErrInvalidValue = errors.New("invalid datapoint value")
 	ErrTooOld       = errors.New("datapoint older than the series' retention")
 	ErrNoMetric     = errors.New("datapoint without namespace or metric name")
+	ErrFuture       = errors.New("datapoint too far in the future")
 )
+
+// MaxFuture is how far ahead of now AddAt accepts a datapoint, as
+// PutMetricData does ("up to two hours after the current date").
+const MaxFuture = 2 * time.Hour
 
 // Series holds recent datapoints per metric (namespace, name, dimensions)
 // in 10-second buckets, with the raw values (for percentiles, unit
@@ -120,9 +125,24 @@ func floorDiv(a, b int64) int64 {
 }
 
 // Add records d. Values must be finite (CloudWatch rejects NaN and
-// infinities); a datapoint older than the retention is dropped with
-// ErrTooOld.
-func (s *Series) Add(d Datapoint) error {
+// infinities); a datapoint older than the retention, counted back from
+// the newest datapoint of its metric, is refused with ErrTooOld. Add trusts
+// timestamps: one far in the future makes the metric's older datapoints
+// expire. Use AddAt for timestamps from outside.
+func (s *Series) Add(d Datapoint) error { return s.add(time.Time{}, d) }
+
+// AddAt records d received at now: as Add, but the retention counts back
+// from now, and a datapoint more than MaxFuture ahead of now is refused
+// with ErrFuture.
+func (s *Series) AddAt(now time.Time, d Datapoint) error {
+	if d.Time.After(now.Add(MaxFuture)) {
+		return fmt.Errorf("%w: %s is more than %v after %s", ErrFuture,
+			d.Time.UTC().Format(time.RFC3339), MaxFuture, now.UTC().Format(time.RFC3339))
+	}
+	return s.add(now, d)
+}
+
+func (s *Series) add(now time.Time, d Datapoint) error {
 	if d.Namespace == "" || d.Metric == "" {
 		return ErrNoMetric
 	}
@@ -140,12 +160,16 @@ func (s *Series) Add(d Datapoint) error {
 		st = &stream{newest: idx}
 		s.streams[key] = st
 	}
-	if idx <= st.newest-keep {
+	mark := idx
+	if !now.IsZero() {
+		mark = bucketIndex(now)
+	}
+	if idx <= max(st.newest, mark)-keep {
 		return fmt.Errorf("%w: %s", ErrTooOld, d.Time.UTC().Format(time.RFC3339))
 	}
-	if idx > st.newest {
-		st.newest = idx
-		st.dropBefore(idx - keep + 1)
+	if mark > st.newest {
+		st.newest = mark
+		st.dropBefore(mark - keep + 1)
 	}
 	b := st.bucketFor(idx)
 	if len(b.samples) == 0 {
