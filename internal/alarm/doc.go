@@ -56,7 +56,14 @@
 // real messages of specs §3.6 do ("- TreatMissingData:" padded, then the
 // value).
 //
-// Neither Series nor Alarm reads the clock: every method that depends on
+// A Set holds the alarms of an account and region (PutMetricAlarm,
+// DeleteAlarms, EnableAlarmActions, DisableAlarmActions, SetAlarmState) and
+// evaluates each at its own cadence on Tick. Persistence is outside: a store
+// saves each Transition with the alarm's Snapshot and restores them at
+// start-up. ALARMS.md lists every rule and its source.
+//
+// Neither Series, Alarm nor Set reads the clock: every method that depends on
 // time takes it as an argument. A Series is safe for concurrent use; an
-// Alarm is not (evaluate an alarm from one goroutine, as the leader does).
+// Alarm is not (use a Set, or evaluate an alarm from one goroutine, as the
+// leader does).
 package alarm
