@@ -300,6 +300,9 @@ func TestSeries(t *testing.T) {
 	if err := add(0, math.Inf(1), ""); !errors.Is(err, ErrInvalidValue) {
 		t.Errorf("Inf: %v", err)
 	}
+	if err := add(0, 1e109, ""); !errors.Is(err, ErrInvalidValue) {
+		t.Errorf("1e109 (> 2^360): %v", err)
+	}
 	if err := s.Add(Datapoint{Metric: "M"}); !errors.Is(err, ErrNoMetric) {
 		t.Errorf("no namespace: %v", err)
 	}

@@ -63,7 +63,7 @@
 // start-up. ALARMS.md lists every rule and its source.
 //
 // Neither Series, Alarm nor Set reads the clock: every method that depends on
-// time takes it as an argument. A Series is safe for concurrent use; an
-// Alarm is not (use a Set, or evaluate an alarm from one goroutine, as the
+// time takes it as an argument. A Series and a Set are safe for concurrent
+// use; an Alarm is not (use a Set, or evaluate an alarm from one goroutine, as the
 // leader does).
 package alarm

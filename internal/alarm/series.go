@@ -42,6 +42,10 @@ var (
 	ErrFuture       = errors.New("datapoint too far in the future")
 )
 
+// maxValue is PutMetricData's limit: "Values must be in the range of
+// -2^360 to 2^360"; it also keeps sums finite.
+const maxValue = 1 << 360
+
 // MaxFuture is how far ahead of now AddAt accepts a datapoint, as
 // PutMetricData does ("up to two hours after the current date").
 const MaxFuture = 2 * time.Hour
@@ -146,8 +150,8 @@ func (s *Series) add(now time.Time, d Datapoint) error {
 	if d.Namespace == "" || d.Metric == "" {
 		return ErrNoMetric
 	}
-	if math.IsNaN(d.Value) || math.IsInf(d.Value, 0) {
-		return fmt.Errorf("%w: %v", ErrInvalidValue, d.Value)
+	if math.IsNaN(d.Value) || math.IsInf(d.Value, 0) || math.Abs(d.Value) > maxValue {
+		return fmt.Errorf("%w: %v (values must be finite, between -2^360 and 2^360)", ErrInvalidValue, d.Value)
 	}
 	idx := bucketIndex(d.Time)
 	key := MetricKey(d.Namespace, d.Metric, d.Dimensions)
