@@ -12,15 +12,15 @@ import (
 // and Alarm: nothing panics, states are only the three, transitions chain
 // and change state, reasons and notifications are well formed.
 func FuzzEvaluate(f *testing.F) {
-	f.Add(uint8(0), uint8(1), uint8(1), uint8(0), uint8(1), uint8(0), 1.0, []byte{0, 13, 1, 0, 30, 0})
-	f.Add(uint8(2), uint8(3), uint8(2), uint8(2), uint8(0), uint8(6), 5.0, []byte{10, 0, 255, 200, 1, 7, 99, 99, 99})
-	f.Add(uint8(1), uint8(5), uint8(5), uint8(3), uint8(3), uint8(8), -2.5, []byte{})
-	f.Add(uint8(4), uint8(20), uint8(1), uint8(1), uint8(2), uint8(5), 0.0, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+	f.Add(uint8(0), uint8(1), uint8(1), uint8(0), uint8(1), uint8(0), 1.0, 1.0, []byte{0, 13, 1, 0, 30, 0})
+	f.Add(uint8(2), uint8(3), uint8(2), uint8(2), uint8(0), uint8(6), 5.0, 1.0, []byte{10, 0, 255, 200, 1, 7, 99, 99, 99})
+	f.Add(uint8(1), uint8(5), uint8(5), uint8(3), uint8(3), uint8(8), -2.5, 1e300, []byte{})
+	f.Add(uint8(4), uint8(20), uint8(1), uint8(1), uint8(2), uint8(5), 0.0, 1e105, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
 	periods := []time.Duration{10 * time.Second, 20 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute, time.Hour}
 	stats := []string{"Sum", "Average", "Minimum", "Maximum", "SampleCount", "p0", "p50", "p90", "p99.9", "p100"}
 	treats := []string{TreatMissing, TreatNotBreaching, TreatBreaching, TreatIgnore}
 	units := []string{"", "Count", "Bytes"}
-	f.Fuzz(func(t *testing.T, pi, n, m, op, treat, stat uint8, threshold float64, data []byte) {
+	f.Fuzz(func(t *testing.T, pi, n, m, op, treat, stat uint8, threshold, scale float64, data []byte) {
 		c := Config{
 			Name: "fuzz", Namespace: "N", Metric: "M",
 			Statistic: stats[int(stat)%len(stats)], Period: periods[int(pi)%len(periods)],
@@ -44,7 +44,7 @@ func FuzzEvaluate(f *testing.F) {
 		at := t0
 		for len(data) >= 4 {
 			step := time.Duration(data[0]) * time.Second * time.Duration(1+int(pi)%7)
-			v := float64(int16(binary.BigEndian.Uint16(data[1:3]))) / 4
+			v := float64(int16(binary.BigEndian.Uint16(data[1:3]))) / 4 * scale
 			at = at.Add(step)
 			_ = s.Add(Datapoint{Namespace: "N", Metric: "M", Time: at.Add(-time.Duration(data[3]) * time.Second), Value: v,
 				Unit: units[int(data[3])%len(units)], EventKey: string(rune('a' + data[3]%26))})
