@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 )
@@ -103,17 +102,29 @@ func (s *Series) SetKeysPerBucket(n int) {
 // MetricKey identifies a metric: namespace, name and dimensions in a
 // canonical form.
 func MetricKey(namespace, metric string, dims map[string]string) string {
-	var b strings.Builder
-	b.WriteString(namespace)
-	b.WriteByte(0)
-	b.WriteString(metric)
-	for _, k := range sortedKeys(dims) {
-		b.WriteByte(0)
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(dims[k])
+	return string(appendMetricKey(nil, namespace, metric, dims))
+}
+
+func appendMetricKey(b []byte, namespace, metric string, dims map[string]string) []byte {
+	b = append(b, namespace...)
+	b = append(b, 0)
+	b = append(b, metric...)
+	write := func(k string) {
+		b = append(b, 0)
+		b = append(b, k...)
+		b = append(b, '=')
+		b = append(b, dims[k]...)
 	}
-	return b.String()
+	if len(dims) == 1 {
+		for k := range dims {
+			write(k)
+		}
+	} else if len(dims) > 1 {
+		for _, k := range sortedKeys(dims) {
+			write(k)
+		}
+	}
+	return b
 }
 
 func bucketIndex(t time.Time) int64 {
@@ -154,15 +165,16 @@ func (s *Series) add(now time.Time, d Datapoint) error {
 		return fmt.Errorf("%w: %v (values must be finite, between -2^360 and 2^360)", ErrInvalidValue, d.Value)
 	}
 	idx := bucketIndex(d.Time)
-	key := MetricKey(d.Namespace, d.Metric, d.Dimensions)
+	var arr [128]byte
+	key := appendMetricKey(arr[:0], d.Namespace, d.Metric, d.Dimensions)
 	keep := int64(s.retention / Resolution)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := s.streams[key]
+	st := s.streams[string(key)] // no allocation for the lookup
 	if st == nil {
 		st = &stream{newest: idx}
-		s.streams[key] = st
+		s.streams[string(key)] = st
 	}
 	mark := idx
 	if !now.IsZero() {
