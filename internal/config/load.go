@@ -34,6 +34,15 @@ func Load(configFiles, templateFiles []string, params map[string]string, env fun
 	var routes []routeItem
 	builtin := len(configFiles) > 0 || len(templateFiles) == 0
 	var rulePaths []string
+	var filters []filterItem
+	var alarms []alarmItem
+	var schedules []scheduleItem
+	builtinMetrics := false
+	type actionAt struct {
+		name string
+		o    *origin
+	}
+	var builtinActions []actionAt
 	for _, file := range configFiles {
 		data, err := os.ReadFile(file)
 		if err != nil {
@@ -65,6 +74,25 @@ func Load(configFiles, templateFiles []string, params map[string]string, env fun
 			field := fmt.Sprintf("routes[%d]", i)
 			routes = append(routes, routeItem{r, &origin{file: file, field: field, positions: positions, at: positions[field]}})
 		}
+		if fc.BuiltinMetrics != nil {
+			builtinMetrics = *fc.BuiltinMetrics
+		}
+		for i, a := range fc.BuiltinMetricsActions {
+			field := fmt.Sprintf("builtin_metrics_actions[%d]", i)
+			builtinActions = append(builtinActions, actionAt{a, &origin{file: file, field: field, positions: positions, at: positions[field]}})
+		}
+		filters, alarms, schedules = nativeMetrics(fc, file, positions, filters, alarms, schedules)
+	}
+	var builtinAlarms []alarmItem
+	if builtinMetrics {
+		fs, as, err := builtinMetricItems(nil)
+		if err != nil {
+			l.errs = append(l.errs, err)
+		}
+		filters = append(filters, fs...)
+		builtinAlarms = as
+	} else if len(builtinActions) > 0 {
+		builtinActions[0].o.errorf(l, "", nil, "given without builtin_metrics: true")
 	}
 	if builtin {
 		rs, err := rule.Builtin()
@@ -95,6 +123,9 @@ func Load(configFiles, templateFiles []string, params map[string]string, env fun
 		receivers = append(receivers, t.receivers...)
 		routes = append(routes, t.routes...)
 		cfg.Skipped = append(cfg.Skipped, t.skipped...)
+		filters = append(filters, t.filters...)
+		alarms = append(alarms, t.alarms...)
+		schedules = append(schedules, t.schedules...)
 		for arn, names := range t.topics {
 			if cfg.Topics == nil {
 				cfg.Topics = map[string][]string{}
@@ -144,8 +175,59 @@ func Load(configFiles, templateFiles []string, params map[string]string, env fun
 		validateRoute(l, it, haveReceiver, rules)
 		cfg.Routes = append(cfg.Routes, it.r)
 	}
+	// The built-in alarms' actions, checked once here rather than on
+	// each alarm.
+	var actions []string
+	for _, a := range builtinActions {
+		if _, ok := cfg.Topics[a.name]; !ok && !haveReceiver[a.name] {
+			a.o.errorf(l, "", nil, "no receiver named %q and no SNS topic with that ARN", a.name)
+			continue
+		}
+		actions = append(actions, a.name)
+	}
+	for _, it := range builtinAlarms {
+		it.a.AlarmActions = append([]string(nil), actions...)
+	}
+	checkMetrics(l, cfg, filters, append(builtinAlarms, alarms...), schedules, haveReceiver, rules)
 	if err := errors.Join(l.errs...); err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// nativeMetrics adds a native file's metric filters, alarms and schedules
+// to the items to check.
+func nativeMetrics(fc *fileConfig, file string, positions map[string]pos, filters []filterItem, alarms []alarmItem, schedules []scheduleItem) ([]filterItem, []alarmItem, []scheduleItem) {
+	at := func(field string) *origin {
+		return &origin{file: file, field: field, positions: positions, at: positions[field]}
+	}
+	for i, f := range fc.MetricFilters {
+		if f == nil {
+			continue
+		}
+		field := fmt.Sprintf("metric_filters[%d]", i)
+		f.Source = fmt.Sprintf("%s:%d", file, positions[field].line)
+		filters = append(filters, filterItem{f, at(field)})
+	}
+	for i, a := range fc.Alarms {
+		if a == nil {
+			continue
+		}
+		field := fmt.Sprintf("alarms[%d]", i)
+		a.Source = fmt.Sprintf("%s:%d", file, positions[field].line)
+		if a.ActionsEnabled == nil {
+			on := true // CloudWatch's default
+			a.ActionsEnabled = &on
+		}
+		alarms = append(alarms, alarmItem{a: a, o: at(field)})
+	}
+	for i, s := range fc.Schedules {
+		if s == nil {
+			continue
+		}
+		field := fmt.Sprintf("schedules[%d]", i)
+		s.Source = fmt.Sprintf("%s:%d", file, positions[field].line)
+		schedules = append(schedules, scheduleItem{s: s, o: at(field)})
+	}
+	return filters, alarms, schedules
 }

@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -19,6 +20,14 @@ type fileConfig struct {
 	Rules        []string    `yaml:"rules"`
 	Receivers    []*Receiver `yaml:"receivers"`
 	Routes       []*Route    `yaml:"routes"`
+	// BuiltinMetrics adds the CIS metric filters and alarms (rules/metrics);
+	// BuiltinMetricsActions are their alarm actions (receiver names or
+	// topic ARNs).
+	BuiltinMetrics        *bool           `yaml:"builtin_metrics"`
+	BuiltinMetricsActions []string        `yaml:"builtin_metrics_actions"`
+	MetricFilters         []*MetricFilter `yaml:"metric_filters"`
+	Alarms                []*Alarm        `yaml:"alarms"`
+	Schedules             []*Schedule     `yaml:"schedules"`
 }
 
 // origin locates an item (a receiver, a route) for validation errors.
@@ -29,10 +38,17 @@ type origin struct {
 	// report every error at at under field.
 	positions map[string]pos
 	at        pos
+	// rename turns a native key path ("metric_transformations[0].unit")
+	// into the template's ("MetricTransformations[0].Unit"), for template
+	// items validated by the native checks; nil for native items.
+	rename func(sub string) string
 }
 
 func (o *origin) errorf(l *errList, sub string, sentinel error, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
+	if o.rename != nil && sub != "" {
+		sub = o.rename(sub)
+	}
 	if o.positions == nil {
 		if sub != "" {
 			msg = sub + ": " + msg
@@ -279,6 +295,22 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, field string) {
 			return
 		}
 		v.SetInt(int64(i))
+	case reflect.Float64:
+		if n.Kind != yaml.ScalarNode {
+			d.errorf(n, field, nil, "want a number")
+			return
+		}
+		s, replaced, ok := d.expand(n, field)
+		if !ok {
+			return
+		}
+		tag := n.ShortTag()
+		f, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
+		if (tag != "!!int" && tag != "!!float" && !replaced) || err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			d.errorf(n, field, nil, "want a number")
+			return
+		}
+		v.SetFloat(f)
 	default:
 		d.errorf(n, field, nil, "cannot decode into %s", v.Type())
 	}
@@ -339,7 +371,7 @@ func decodeNative(l *errList, file string, data []byte, env func(string) (string
 	}
 	d := &decoder{file: file, env: env, errs: l, positions: positions}
 	if root.Kind != yaml.MappingNode {
-		d.errorf(root, "", nil, "want a mapping with builtin_rules, rules, receivers and routes")
+		d.errorf(root, "", nil, "want a mapping with builtin_rules, rules, receivers, routes, metric_filters, alarms and schedules")
 		return fc, positions
 	}
 	d.decode(root, reflect.ValueOf(fc).Elem(), "")

@@ -40,6 +40,12 @@ func (t *tmpl) physicalName(r *resource) string {
 	}
 	r.nameState = 1
 	name := t.stack + "-" + r.id
+	switch r.typ {
+	case "AWS::CloudWatch::Alarm", "AWS::Logs::MetricFilter", "AWS::Scheduler::Schedule":
+		// Named by their logical ID when unnamed, so that a schedule's
+		// AlarmNames can be written as the template reads.
+		name = r.id
+	}
 	if prop, ok := nameProps[r.typ]; ok {
 		if v := r.props.get(prop); v != nil {
 			if x, ok := t.evalString(v, "Resources."+r.id+".Properties."+prop, 0); ok {
@@ -110,6 +116,14 @@ func (t *tmpl) attValue(r *resource, attr string) (*tval, bool) {
 		s = name
 	case "AWS::SQS::Queue.QueueUrl":
 		s = t.refValue(r).s
+	case "AWS::CloudWatch::Alarm.Arn":
+		s = t.arn("cloudwatch", "alarm:"+name)
+	case "AWS::Scheduler::Schedule.Arn":
+		group := "default"
+		if g := r.props.get("GroupName"); g != nil && g.kind == vScalar && g.s != "" {
+			group = g.s
+		}
+		s = t.arn("scheduler", "schedule/"+group+"/"+name)
 	case "AWS::Logs::LogGroup.Arn":
 		s = t.arn("logs", "log-group:"+name+":*")
 	default:
@@ -147,6 +161,14 @@ var interpreted = map[string]map[string]bool{
 	"AWS::Events::ApiDestination": set("Name", "Description", "ConnectionArn", "HttpMethod", "InvocationEndpoint", "InvocationRateLimitPerSecond"),
 	"AWS::SNS::Topic": set("ArchivePolicy", "ContentBasedDeduplication", "DataProtectionPolicy", "DeliveryStatusLogging", "DisplayName",
 		"FifoThroughputScope", "FifoTopic", "KmsMasterKeyId", "SignatureVersion", "Subscription", "Tags", "TopicName", "TracingConfig"),
+	"AWS::Logs::MetricFilter": set("FilterName", "FilterPattern", "LogGroupName", "MetricTransformations",
+		"ApplyOnTransformedLogs", "EmitSystemFieldDimensions", "FieldSelectionCriteria"),
+	"AWS::CloudWatch::Alarm": set("ActionsEnabled", "AlarmActions", "AlarmDescription", "AlarmName", "ComparisonOperator",
+		"DatapointsToAlarm", "Dimensions", "EvaluateLowSampleCountPercentile", "EvaluationPeriods", "ExtendedStatistic",
+		"InsufficientDataActions", "MetricName", "Metrics", "Namespace", "OKActions", "Period", "Statistic", "Tags",
+		"Threshold", "ThresholdMetricId", "TreatMissingData", "Unit"),
+	"AWS::Scheduler::Schedule": set("ActionAfterCompletion", "Description", "EndDate", "FlexibleTimeWindow", "GroupName",
+		"KmsKeyArn", "Name", "ScheduleExpression", "ScheduleExpressionTimezone", "StartDate", "State", "Target"),
 	"AWS::SNS::Subscription": set("DeliveryPolicy", "Endpoint", "FilterPolicy", "FilterPolicyScope", "Protocol", "RawMessageDelivery",
 		"RedrivePolicy", "Region", "ReplayPolicy", "SubscriptionRoleArn", "TopicArn"),
 }
@@ -272,10 +294,19 @@ func (t *tmpl) build() {
 	}
 	for _, id := range t.order {
 		r, v := t.resources[id], props[id]
-		if v == nil || r.typ != "AWS::Events::Rule" {
+		if v == nil {
 			continue
 		}
-		t.eventsRule(r, v, topicSubs, apiDest)
+		switch r.typ {
+		case "AWS::Events::Rule":
+			t.eventsRule(r, v, topicSubs, apiDest)
+		case "AWS::Logs::MetricFilter":
+			t.metricFilter(r, v)
+		case "AWS::CloudWatch::Alarm":
+			t.cloudWatchAlarm(r, v)
+		case "AWS::Scheduler::Schedule":
+			t.schedulerSchedule(r, v)
+		}
 	}
 }
 
@@ -469,10 +500,7 @@ func (t *tmpl) eventsRule(r *resource, v *tval, topicSubs map[string][]string, a
 		t.errorf(v.p, field+".Name", "rule name must be 1 to 64 letters, digits, '.', '-' or '_'")
 		return
 	}
-	if v.get("ScheduleExpression") != nil {
-		t.skip("%s (%s): ScheduleExpression rules are not supported yet, skipped", r.id, r.typ)
-		return
-	}
+	hasSchedule := v.get("ScheduleExpression") != nil
 	state := "ENABLED"
 	if s := v.get("State"); s != nil {
 		state = s.s
@@ -483,6 +511,10 @@ func (t *tmpl) eventsRule(r *resource, v *tval, topicSubs map[string][]string, a
 	case "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS":
 		includeRO = true
 	case "DISABLED":
+		if hasSchedule && v.get("EventPattern") == nil {
+			t.scheduledRule(r, v, name, false)
+			return
+		}
 		t.skip("%s (%s): State is DISABLED, not run", r.id, r.typ)
 		return
 	default:
@@ -494,6 +526,13 @@ func (t *tmpl) eventsRule(r *resource, v *tval, topicSubs map[string][]string, a
 		return
 	}
 	ep := v.get("EventPattern")
+	if hasSchedule {
+		if ep == nil {
+			t.scheduledRule(r, v, name, true)
+			return
+		}
+		t.skip("%s (%s): the ScheduleExpression of a rule that also has an EventPattern is not run (the pattern is)", r.id, r.typ)
+	}
 	if ep == nil {
 		t.errorf(v.p, field+".EventPattern", "missing (give EventPattern or ScheduleExpression)")
 		return

@@ -159,7 +159,7 @@ func TestTemplateTargets(t *testing.T) {
 		"Topic.Properties.Subscription[2]: SNS subscription with protocol \"sqs\" is not supported",
 		"Fn (AWS::Lambda::Function): resource type not supported",
 		"Off (AWS::Events::Rule): State is DISABLED, not run",
-		"Timer (AWS::Events::Rule): ScheduleExpression rules are not supported yet",
+		"Timer (AWS::Events::Rule): a scheduled rule without targets does nothing",
 		"Queue (AWS::SQS::Queue): resource type not supported",
 		"All target lambda: Fn (AWS::Lambda::Function) targets are not supported",
 		"All target queue: sqs targets are not supported",

@@ -58,6 +58,9 @@ type templateResult struct {
 	skipped   []string
 	declared  map[string]bool
 	topics    map[string][]string
+	filters   []filterItem
+	alarms    []alarmItem
+	schedules []scheduleItem
 }
 
 func (t *tmpl) errorf(p pos, field, format string, args ...any) {

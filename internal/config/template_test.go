@@ -143,46 +143,6 @@ func TestSeed001Notify(t *testing.T) {
 	}
 }
 
-func TestSeedsWithAlarms(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		file    string
-		skipped []string
-	}{
-		{"seed002-console-login-alarm.yaml", []string{"ConsoleLoginFilter (AWS::Logs::MetricFilter)", "ConsoleLoginAlarm (AWS::CloudWatch::Alarm)",
-			"DisableInBusinessHours (AWS::Scheduler::Schedule)", "EnableAfterHours (AWS::Scheduler::Schedule)"}},
-		{"seed004-iam-policy-alarm.yaml", []string{"IAMPolicyChanges (AWS::Logs::MetricFilter)", "IAMPolicyChangesAlarm (AWS::CloudWatch::Alarm)"}},
-	} {
-		cfg, err := Load(nil, []string{"testdata/seeds/" + c.file}, map[string]string{"EmailAddress": "ops@example.com"}, nil)
-		if err != nil {
-			t.Fatalf("%s: %v", c.file, err)
-		}
-		if len(cfg.Rules) != 0 || len(cfg.Routes) != 0 || len(cfg.Receivers) != 1 || cfg.Receivers[0].Email == nil {
-			t.Errorf("%s: rules %d routes %d receivers %d", c.file, len(cfg.Rules), len(cfg.Routes), len(cfg.Receivers))
-		}
-		if len(cfg.Skipped) != len(c.skipped) {
-			t.Errorf("%s: skipped %q", c.file, cfg.Skipped)
-			continue
-		}
-		for i, s := range c.skipped {
-			if !strings.Contains(cfg.Skipped[i], s) {
-				t.Errorf("%s: skipped[%d] = %q, want it to name %s", c.file, i, cfg.Skipped[i], s)
-			}
-		}
-	}
-	// All four together: one config.
-	cfg, err := Load(nil, []string{
-		"testdata/seeds/seed000-root-signin.yaml", "testdata/seeds/seed001-notify.yaml",
-		"testdata/seeds/seed002-console-login-alarm.yaml", "testdata/seeds/seed004-iam-policy-alarm.yaml",
-	}, map[string]string{"EmailAddress": "ops@example.com", "SlackIncomingWebhookUrl": "https://hooks.slack.com/x"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cfg.Rules) != 2 || len(cfg.Routes) != 2 || len(cfg.Receivers) != 4 || len(cfg.Skipped) != 6 {
-		t.Errorf("rules %d routes %d receivers %d skipped %d", len(cfg.Rules), len(cfg.Routes), len(cfg.Receivers), len(cfg.Skipped))
-	}
-}
-
 // intrinsicTemplate evaluates expr as a rule's Description.
 const intrinsicTemplate = `
 Parameters:
