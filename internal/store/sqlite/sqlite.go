@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -316,6 +317,9 @@ var errClosed = errors.New("store closed")
 type write struct {
 	ctx  context.Context
 	size int // events (1 for an outbox write), to bound a group
+	// last: run after the group's other writes (a claim then takes the
+	// deliveries queued in the same transaction).
+	last bool
 	// run does the call's work in tx and keeps its outcome. It may run
 	// twice (in a group, then alone), so it starts its outcome afresh. An
 	// error means the transaction failed; an outcome that writes nothing
@@ -330,11 +334,15 @@ type write struct {
 // the previous commit ran. A group that fails is retried one write at a
 // time, so one bad write fails only its own caller.
 func (s *Store) write(ctx context.Context, size int, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	w := &write{ctx: ctx, size: max(size, 1), run: fn, done: make(chan error, 1)}
+	return s.send(&write{ctx: ctx, size: max(size, 1), run: fn})
+}
+
+func (s *Store) send(w *write) error {
+	w.done = make(chan error, 1)
 	select {
 	case s.writes <- w:
-	case <-ctx.Done():
-		return ctx.Err()
+	case <-w.ctx.Done():
+		return w.ctx.Err()
 	case <-s.quit:
 		return errClosed
 	}
@@ -367,6 +375,17 @@ func (s *Store) committer() {
 				break more
 			}
 		}
+		// Claims last: a delivery recorded in this group can be claimed at
+		// once, without waiting for the next commit.
+		slices.SortStableFunc(group, func(a, b *write) int {
+			switch {
+			case a.last == b.last:
+				return 0
+			case a.last:
+				return 1
+			}
+			return -1
+		})
 		s.commitGroup(group)
 	}
 }
@@ -793,7 +812,7 @@ func (s *Store) Claim(ctx context.Context, owner string, most int, lease time.Du
 		out []store.DeliveryRow
 		njs [][]byte
 	)
-	err := s.write(ctx, 1, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.send(&write{ctx: ctx, size: 1, last: true, run: func(ctx context.Context, tx *sql.Tx) error {
 		out, njs = out[:0], njs[:0]
 		rows, err := tx.StmtContext(ctx, s.claim).QueryContext(ctx, nanos(now.Add(lease)), token, owner, nanos(now), most)
 		if err != nil {
@@ -808,7 +827,7 @@ func (s *Store) Claim(ctx context.Context, owner string, most int, lease time.Du
 			out, njs = append(out, d), append(njs, nj)
 		}
 		return rows.Err()
-	})
+	}})
 	if err != nil {
 		return nil, fmt.Errorf("store claim: %w", err)
 	}
