@@ -179,6 +179,9 @@ func Load(configFiles, templateFiles []string, params map[string]string, env fun
 	// each alarm.
 	var actions []string
 	for _, a := range builtinActions {
+		if !builtinMetrics {
+			break
+		}
 		if _, ok := cfg.Topics[a.name]; !ok && !haveReceiver[a.name] {
 			a.o.errorf(l, "", nil, "no receiver named %q and no SNS topic with that ARN", a.name)
 			continue

@@ -236,6 +236,7 @@ func validateSchedule(l *errList, it scheduleItem, alarms map[string]bool, rules
 	}
 	if !opts.Start.IsZero() && !opts.End.IsZero() && !opts.End.After(opts.Start) {
 		o.errorf(l, "end", nil, "must be after start")
+		opts.Start, opts.End = time.Time{}, time.Time{} // reported once
 	}
 	if s.Expression == "" {
 		o.errorf(l, "expression", nil, "missing")
