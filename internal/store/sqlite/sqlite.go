@@ -1,7 +1,9 @@
 // Package sqlite is the store on an embedded SQLite file, through the
 // pure-Go modernc.org/sqlite driver: WAL, a busy timeout, one writer
-// connection (BEGIN IMMEDIATE) and a small pool of readers. Several
-// handles, even in several processes, may share one file.
+// connection (BEGIN IMMEDIATE) and a small pool of readers. Record, Claim,
+// Complete, Retry and DeadLetter go through one committer that commits
+// the calls waiting together (group commit: one sync for all of them).
+// Several handles, even in several processes, may share one file.
 package sqlite
 
 import (
