@@ -365,6 +365,9 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, field string) {
 func decodeNative(l *errList, file string, data []byte, env func(string) (string, bool)) (*fileConfig, map[string]pos) {
 	fc := &fileConfig{}
 	positions := map[string]pos{}
+	if env == nil {
+		env = func(string) (string, bool) { return "", false }
+	}
 	root := parseYAML(l, file, data)
 	if root == nil {
 		return fc, positions

@@ -226,3 +226,17 @@ func TestNativeMetricErrors(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLoadNative: decoding and checking any native file never panics.
+func FuzzLoadNative(f *testing.F) {
+	f.Add([]byte(nativeMetricsConfig))
+	f.Add([]byte(exampleConfig))
+	f.Add([]byte("builtin_metrics: true\nbuiltin_metrics_actions: [x]\n"))
+	f.Add([]byte("alarms:\n  - {name: a, threshold: 1e400, period: 10s}\nmetric_filters:\n  - {name: f, filter_pattern: '[a, b = 4*]', metric_transformations: [{metric_value: $b, dimensions: {x: $a}}]}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l := &errList{}
+		fc, positions := decodeNative(l, "fuzz.yaml", data, nil)
+		filters, alarms, schedules := nativeMetrics(fc, "fuzz.yaml", positions, nil, nil, nil)
+		checkMetrics(l, &Config{}, filters, alarms, schedules, map[string]bool{}, nil)
+	})
+}

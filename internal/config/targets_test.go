@@ -221,6 +221,7 @@ func FuzzLoadTemplate(f *testing.F) {
 	}
 	f.Add([]byte(targetsTemplate))
 	f.Add([]byte(intrinsicTemplate))
+	f.Add([]byte(metricsTemplate))
 	params := map[string]string{"EmailAddress": "you@example.com", "SlackIncomingWebhookUrl": "https://hooks.slack.com/x"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l := &errList{}
@@ -230,5 +231,8 @@ func FuzzLoadTemplate(f *testing.F) {
 				t.Fatal("nil route")
 			}
 		}
+		// The issue 4 checks never panic on what a template gives them.
+		cfg := &Config{Topics: res.topics}
+		checkMetrics(l, cfg, res.filters, res.alarms, res.schedules, map[string]bool{}, nil)
 	})
 }
