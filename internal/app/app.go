@@ -117,6 +117,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Clock == nil {
 		o.Clock = clock.Real()
 	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = newHTTPClient()
+	}
 	if o.DataDir == "" {
 		d, err := DefaultDataDir()
 		if err != nil {
@@ -198,6 +201,16 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// newHTTPClient is the client receivers share: connections to a receiver
+// are kept alive and reused (at thousands of alerts a second, opening one
+// per delivery costs more than the delivery).
+func newHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Timeout: 30 * time.Second, Transport: t}
 }
 
 // DefaultDataDir is where serve keeps its state without --data:
