@@ -97,6 +97,10 @@ type App struct {
 	ackKey   []byte
 
 	renderFailures prometheus.Counter
+
+	watch  *watch
+	muteMu sync.Mutex
+	mute   muted
 }
 
 // New loads and validates everything (the whole configuration, every
@@ -144,6 +148,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	if a.router, err = route.New(cfg); err != nil {
+		return nil, err
+	}
+	if a.watch, err = newWatch(cfg, o.Params, o.Clock.Now()); err != nil {
 		return nil, err
 	}
 	notifiers, err := a.notifiers(ctx)
@@ -317,6 +324,7 @@ func (a *App) notifiers(ctx context.Context) (map[string]notify.Notifier, error)
 // durable and the source may be acknowledged.
 func (a *App) Ingest(ctx context.Context, evs []*event.Event) (web.IngestResult, error) {
 	now := a.clock.Now()
+	mute := a.mutedNow()
 	batch := make([]store.Seen, 0, len(evs))
 	var matched []*rule.Rule
 	for _, ev := range evs {
@@ -327,7 +335,11 @@ func (a *App) Ingest(ctx context.Context, evs []*event.Event) (web.IngestResult,
 		}
 		seen := store.Seen{EventKey: ev.Key(), EventTime: ev.Time}
 		for _, r := range matched {
-			deliveries, errs := a.router.Deliveries(r, ev, now)
+			var deliveries []store.Delivery
+			var errs []error
+			if !mute.rules[r.Name] {
+				deliveries, errs = a.router.Deliveries(r, ev, now, mute.routes)
+			}
 			for _, err := range errs {
 				a.renderFailures.Inc()
 				a.log.Error("delivery not queued", "rule", r.Name, "event", ev.Key(), "err", err)
@@ -354,6 +366,9 @@ func (a *App) Ingest(ctx context.Context, evs []*event.Event) (web.IngestResult,
 	if res.Queued > 0 {
 		a.outbox.Kick()
 	}
+	// Durable first, then counted: a sender's retry after a failed Record
+	// does not count twice (observe counts each event key once).
+	a.watch.observe(evs, now)
 	return web.IngestResult{Events: res.Events, Duplicates: res.Duplicates, Alerts: res.Alerts}, nil
 }
 
@@ -416,7 +431,7 @@ func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 4)
+	errc := make(chan error, 5)
 	run := func(name string, f func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -430,6 +445,9 @@ func (a *App) Run(ctx context.Context) error {
 	run("outbox", a.outbox.Run)
 	run("reminders", a.outbox.RunReminders)
 	run("prune", a.prune)
+	if a.watch.active() {
+		run("alarms", a.watchLoop)
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

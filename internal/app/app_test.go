@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime/quotedprintable"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -483,4 +484,155 @@ func advanceUntil[T any](t *testing.T, fake *clock.Fake, c <-chan T, step time.D
 		}
 	}
 	t.Fatal("no notification")
+}
+
+// loginAt is an IAM user's console sign-in at t.
+func loginAt(id string, t time.Time) string {
+	rec := strings.Replace(rootLogin(id), `"type":"Root"`, `"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::111122223333:user/alice"`, 1)
+	return strings.Replace(rec, `"eventTime":"2024-03-01T10:00:00Z"`, `"eventTime":"`+t.UTC().Format(time.RFC3339)+`"`, 1)
+}
+
+// Seed 002, unchanged: ConsoleLogin metric filter -> 10 s alarm -> SNS
+// email, with EventBridge Scheduler switching the alarm's actions off in
+// business hours (09:00-18:00 JST on weekdays) and on again after. The
+// alarm mail tells who signed in, from where.
+func TestSeed002ConsoleLoginAlarm(t *testing.T) {
+	t.Parallel()
+	smtpURL, msgs := startSMTP(t)
+	jst, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := clock.NewFake(time.Date(2026, 11, 23, 7, 0, 0, 0, jst)) // Monday, before business hours
+	a := start(t, Options{
+		Templates: []string{seeds + "seed002-console-login-alarm.yaml"},
+		Params:    map[string]string{"EmailAddress": "sec@example.com"},
+		SMTP:      smtpURL,
+		MailFrom:  "trailwatch@example.com",
+		Clock:     fake,
+	})
+	if code, body := post(t, a, loginAt("login-1", fake.Now()), nil); code != http.StatusOK {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	b := mailBody(t, advanceUntilMail(t, fake, msgs))
+	for _, want := range []string{`"AlarmName":"ConsoleLogin"`, `"NewStateValue":"ALARM"`, `"principal":"alice"`, `"sourceIPAddress":"198.51.100.7"`, "login-1"} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("alarm mail lacks %s:\n%s", want, b)
+		}
+	}
+	// Back to OK (notBreaching), with no OK action: no mail. (Move time on
+	// only once the mail's delivery is recorded, or its lease would end
+	// and it would be sent again: at-least-once.)
+	waitAllDelivered(t, a)
+	fake.Advance(10 * time.Minute)
+	waitAlarm(t, a, fake, "ConsoleLogin", "OK")
+
+	// 10:00 JST: the 09:00 schedule has disabled the actions. A sign-in
+	// still moves the alarm to ALARM, but nobody is mailed.
+	fake.Set(time.Date(2026, 11, 23, 10, 0, 0, 0, jst))
+	waitActions(t, a, fake, "ConsoleLogin", false)
+	waitAlarm(t, a, fake, "ConsoleLogin", "OK")
+	if code, body := post(t, a, loginAt("login-2", fake.Now()), nil); code != http.StatusOK {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	waitAlarm(t, a, fake, "ConsoleLogin", "ALARM")
+	select {
+	case raw := <-msgs:
+		t.Fatalf("mail during business hours:\n%s", raw)
+	case <-time.After(300 * time.Millisecond):
+	}
+
+	// 19:00 JST: actions on again; the next sign-in mails.
+	fake.Set(time.Date(2026, 11, 23, 19, 0, 0, 0, jst))
+	waitActions(t, a, fake, "ConsoleLogin", true)
+	waitAlarm(t, a, fake, "ConsoleLogin", "OK")
+	if code, body := post(t, a, loginAt("login-3", fake.Now()), nil); code != http.StatusOK {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	if b := mailBody(t, advanceUntilMail(t, fake, msgs)); !bytes.Contains(b, []byte("login-3")) {
+		t.Errorf("evening alarm mail lacks the event:\n%s", b)
+	}
+}
+
+// mailBody is a single-part message's decoded body.
+func mailBody(t *testing.T, raw []byte) []byte {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r io.Reader = m.Body
+	if strings.EqualFold(m.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+		r = quotedprintable.NewReader(r)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// advanceUntilMail moves the fake clock 10 s at a time until a mail comes.
+func advanceUntilMail(t *testing.T, fake *clock.Fake, msgs <-chan []byte) []byte {
+	t.Helper()
+	for i := 0; i < 300; i++ {
+		fake.Advance(10 * time.Second)
+		select {
+		case raw := <-msgs:
+			return raw
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatal("no mail")
+	return nil
+}
+
+// waitAllDelivered waits until no delivery of any alert is still queued.
+func waitAllDelivered(t *testing.T, a *App) {
+	t.Helper()
+	for i := 0; i < 2000; i++ {
+		rows, err := a.Store().Alerts(context.Background(), store.AlertFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		busy := false
+		for _, r := range rows {
+			for _, d := range r.Deliveries {
+				if d.State == store.DeliveryPending || d.State == store.DeliveryRunning {
+					busy = true
+				}
+			}
+		}
+		if !busy {
+			return
+		}
+		time.Sleep(5 * time.Millisecond) // polling the outbox's progress
+	}
+	t.Fatal("deliveries still queued")
+}
+
+// waitActions waits until the alarm's actions are enabled or disabled.
+func waitActions(t *testing.T, a *App, fake *clock.Fake, name string, want bool) {
+	t.Helper()
+	for i := 0; i < 300; i++ {
+		if a.AlarmActionsEnabled(name) == want {
+			return
+		}
+		fake.Advance(time.Second)
+		time.Sleep(10 * time.Millisecond) // polling the alarm loop's progress
+	}
+	t.Fatalf("alarm %s: actions enabled is not %v", name, want)
+}
+
+// waitAlarm nudges the fake clock until the alarm is in state want.
+func waitAlarm(t *testing.T, a *App, fake *clock.Fake, name, want string) {
+	t.Helper()
+	for i := 0; i < 300; i++ {
+		if string(a.AlarmStates()[name]) == want {
+			return
+		}
+		fake.Advance(10 * time.Second)
+		time.Sleep(10 * time.Millisecond) // polling the alarm loop's progress
+	}
+	t.Fatalf("alarm %s is %s, want %s", name, a.AlarmStates()[name], want)
 }

@@ -114,11 +114,12 @@ func (e *RenderError) Unwrap() error { return e.Err }
 // per (route, receiver) that selects the rule, a receiver reached by two
 // routes with the same body only once. Bodies that fail to render are
 // returned as errors beside the deliveries that did.
-func (rt *Router) Deliveries(r *rule.Rule, ev *event.Event, now time.Time) ([]store.Delivery, []error) {
+// Routes named in muted (by a schedule) send nothing.
+func (rt *Router) Deliveries(r *rule.Rule, ev *event.Event, now time.Time, muted map[string]bool) ([]store.Delivery, []error) {
 	var out []store.Delivery
 	var errs []error
 	for _, c := range rt.routes {
-		if !c.selects(r) {
+		if !c.selects(r) || muted[c.route.Name] {
 			continue
 		}
 		arn := c.route.RuleARN

@@ -71,7 +71,7 @@ func TestDeliveries(t *testing.T) {
 	rt, rules, ev := setup(t, cfg)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-	got, errs := rt.Deliveries(rules["root-signin"], ev, now)
+	got, errs := rt.Deliveries(rules["root-signin"], ev, now, nil)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -92,7 +92,7 @@ func TestDeliveries(t *testing.T) {
 	}
 
 	// A medium rule reaches no route here.
-	if got, _ := rt.Deliveries(rules["key-created"], ev, now); len(got) != 0 {
+	if got, _ := rt.Deliveries(rules["key-created"], ev, now, nil); len(got) != 0 {
 		t.Errorf("key-created: %v", got)
 	}
 }
@@ -100,7 +100,7 @@ func TestDeliveries(t *testing.T) {
 func TestDefaultRouteAndRuleReminders(t *testing.T) {
 	cfg := &config.Config{Receivers: []*config.Receiver{{Name: "out", Stdout: &config.StdoutConfig{}}}}
 	rt, rules, ev := setup(t, cfg)
-	got, _ := rt.Deliveries(rules["key-created"], ev, time.Time{})
+	got, _ := rt.Deliveries(rules["key-created"], ev, time.Time{}, nil)
 	if len(got) != 1 || got[0].Receiver != "out" || got[0].RemindEvery != 10*time.Minute || got[0].RemindMax != 2 {
 		t.Errorf("got %+v", got)
 	}
@@ -113,7 +113,7 @@ func TestRenderFailureIsReported(t *testing.T) {
 			InputTransformer: &config.InputTransformer{InputPathsMap: map[string]string{"who": "$.detail.userIdentity"}, InputTemplate: `{"who": "<who>"}`}}},
 	}
 	rt, rules, ev := setup(t, cfg)
-	got, errs := rt.Deliveries(rules["root-signin"], ev, time.Time{})
+	got, errs := rt.Deliveries(rules["root-signin"], ev, time.Time{}, nil)
 	if len(got) != 0 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "route bad to hook") {
 		t.Errorf("got %v, errs %v", got, errs)
 	}
