@@ -636,3 +636,37 @@ func waitAlarm(t *testing.T, a *App, fake *clock.Fake, name, want string) {
 	}
 	t.Fatalf("alarm %s is %s, want %s", name, a.AlarmStates()[name], want)
 }
+
+// Seed 004, unchanged: the CIS IAM policy change metric filter (16 API
+// calls) -> alarm (Maximum > 0 over 5 minutes, missing data not breaching)
+// -> SNS email naming the event behind it.
+func TestSeed004IAMPolicyAlarm(t *testing.T) {
+	t.Parallel()
+	smtpURL, msgs := startSMTP(t)
+	fake := clock.NewFake(time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC))
+	a := start(t, Options{
+		Templates: []string{seeds + "seed004-iam-policy-alarm.yaml"},
+		Params:    map[string]string{"EmailAddress": "sec@example.com"},
+		SMTP:      smtpURL,
+		MailFrom:  "trailwatch@example.com",
+		Clock:     fake,
+	})
+	del := `{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","userName":"mallory","arn":"arn:aws:iam::111122223333:user/mallory","accountId":"111122223333"},` +
+		`"eventTime":"` + fake.Now().Format(time.RFC3339) + `","eventSource":"iam.amazonaws.com","eventName":"DeletePolicy","awsRegion":"us-east-1",` +
+		`"sourceIPAddress":"203.0.113.9","userAgent":"aws-cli/2.15","requestParameters":{"policyArn":"arn:aws:iam::111122223333:policy/guard"},"responseElements":null,` +
+		`"eventID":"del-1","readOnly":false,"eventType":"AwsApiCall","recipientAccountId":"111122223333"}`
+	// A read-only call first: it matches no filter; the policy deletion does.
+	list := strings.NewReplacer(`"DeletePolicy"`, `"ListPolicies"`, `"del-1"`, `"list-1"`).Replace(del)
+	if code, body := post(t, a, `{"Records":[`+list+`,`+del+`]}`, nil); code != http.StatusOK {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	b := mailBody(t, advanceUntilMail(t, fake, msgs))
+	for _, want := range []string{`"NewStateValue":"ALARM"`, `"eventName":"DeletePolicy"`, `"principal":"mallory"`, `"sourceIPAddress":"203.0.113.9"`} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("alarm mail lacks %s:\n%s", want, b)
+		}
+	}
+	if bytes.Contains(b, []byte("list-1")) {
+		t.Errorf("the read-only call is named as behind the alarm:\n%s", b)
+	}
+}

@@ -125,3 +125,15 @@ func TestNewErrors(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestMutedRoutes(t *testing.T) {
+	cfg := &config.Config{
+		Receivers: []*config.Receiver{{Name: "a", Stdout: &config.StdoutConfig{}}, {Name: "b", Stdout: &config.StdoutConfig{}}},
+		Routes:    []*config.Route{{Name: "day", Receivers: []string{"a"}}, {Name: "night", Receivers: []string{"b"}}},
+	}
+	rt, rules, ev := setup(t, cfg)
+	got, _ := rt.Deliveries(rules["root-signin"], ev, time.Time{}, map[string]bool{"day": true})
+	if len(got) != 1 || got[0].Receiver != "b" {
+		t.Errorf("got %+v", got)
+	}
+}
