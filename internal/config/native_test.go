@@ -248,3 +248,40 @@ routes:
 }
 
 func mkdirAll(p string) error { return os.MkdirAll(p, 0o755) }
+
+func TestNativeMuteWindow(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok := writeFile(t, dir, "ok.yaml", `
+receivers:
+  - name: out
+    stdout: {}
+routes:
+  - name: quiet-office
+    receivers: [out]
+    mute_window: {days: MON-FRI, from: "09:00", to: "18:00", time_zone: Asia/Tokyo}
+`)
+	cfg, err := Load([]string{ok}, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := cfg.Routes[0].MuteWindow.Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	jst, _ := time.LoadLocation("Asia/Tokyo")
+	if !w.Contains(time.Date(2026, 11, 23, 10, 0, 0, 0, jst)) || w.Contains(time.Date(2026, 11, 22, 10, 0, 0, 0, jst)) {
+		t.Error("window is not weekdays 09:00-18:00 JST")
+	}
+	bad := writeFile(t, dir, "bad.yaml", `
+receivers:
+  - name: out
+    stdout: {}
+routes:
+  - receivers: [out]
+    mute_window: {days: MON-FRI, from: "9 o'clock", to: "18:00"}
+`)
+	if _, err := Load([]string{bad}, nil, nil, nil); err == nil || !strings.Contains(err.Error(), "bad.yaml:") || !strings.Contains(err.Error(), "mute_window") {
+		t.Errorf("bad window: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/trailwatch/trailwatch/internal/rule"
+	"github.com/trailwatch/trailwatch/internal/schedule"
 )
 
 // Config is everything serve runs, however it was written.
@@ -209,6 +210,11 @@ type Route struct {
 	// Reminders, overriding the receivers' own (nil: the receiver's).
 	RemindEvery *Duration `yaml:"remind_every,omitempty"`
 	RemindMax   *int      `yaml:"remind_max,omitempty"`
+	// MuteWindow mutes the route at recurring times (business hours, say):
+	// its alerts are still recorded and listed, and are sent when the
+	// window closes, or never with Drop. It holds from start-up on, unlike
+	// a schedule, which acts only when it fires.
+	MuteWindow *Window `yaml:"mute_window,omitempty"`
 	// RuleARN is the ARN EventBridge would give the rule, for
 	// <aws.events.rule-arn>; templates set it, native routes may.
 	RuleARN string `yaml:"rule_arn,omitempty"`
@@ -285,6 +291,29 @@ type Schedule struct {
 	Rules  []string `yaml:"rules,omitempty"`
 	Routes []string `yaml:"routes,omitempty"`
 	Source string   `yaml:"-"`
+}
+
+// Window is a recurring time window, like weekdays 09:00-18:00 in Tokyo.
+type Window struct {
+	Days     string `yaml:"days"`                // "MON-FRI", "SAT,SUN"
+	From     string `yaml:"from"`                // "09:00"
+	To       string `yaml:"to"`                  // "18:00" (before From: across midnight)
+	TimeZone string `yaml:"time_zone,omitempty"` // IANA; "" UTC
+	// Drop discards what the window mutes instead of sending it when the
+	// window closes.
+	Drop bool `yaml:"drop,omitempty"`
+}
+
+// Parse returns the window as internal/schedule evaluates it.
+func (w *Window) Parse() (*schedule.Window, error) {
+	loc := time.UTC
+	if w.TimeZone != "" {
+		var err error
+		if loc, err = time.LoadLocation(w.TimeZone); err != nil {
+			return nil, fmt.Errorf("time_zone: %w", err)
+		}
+	}
+	return schedule.ParseWindow(w.Days, w.From, w.To, loc)
 }
 
 // Duration is a time.Duration written as "5m", "24h", "90s".

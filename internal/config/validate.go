@@ -235,4 +235,9 @@ func validateRoute(l *errList, it routeItem, receivers map[string]bool, rules ma
 	if r.RemindMax != nil && *r.RemindMax < 0 {
 		o.errorf(l, "remind_max", nil, "must not be negative")
 	}
+	if r.MuteWindow != nil {
+		if _, err := r.MuteWindow.Parse(); err != nil {
+			o.errorf(l, "mute_window", nil, "%v", err)
+		}
+	}
 }
