@@ -71,14 +71,18 @@ type bucket struct {
 	idx      int64 // unix seconds / 10
 	sum      float64
 	min, max float64
-	samples  []sample
+	count    int      // datapoints: the samples' n summed
+	samples  []sample // in the order added
 	nkeys    int
 }
 
+// sample is n datapoints of one value and unit (n > 1 only for unkeyed
+// values restored from a store's counts, see Replace).
 type sample struct {
 	value float64
 	unit  string
 	key   string
+	n     int
 }
 
 // NewSeries returns a Series that keeps datapoints for retention (at least
@@ -188,20 +192,118 @@ func (s *Series) add(now time.Time, d Datapoint) error {
 		st.dropBefore(mark - keep + 1)
 	}
 	b := st.bucketFor(idx)
-	if len(b.samples) == 0 {
-		b.min, b.max = d.Value, d.Value
-	} else {
-		b.min = math.Min(b.min, d.Value)
-		b.max = math.Max(b.max, d.Value)
-	}
-	b.sum += d.Value
-	smp := sample{value: d.Value, unit: d.Unit}
+	smp := sample{value: d.Value, unit: d.Unit, n: 1}
 	if d.EventKey != "" && b.nkeys < s.keysPerBucket {
 		smp.key = d.EventKey
 		b.nkeys++
 	}
-	b.samples = append(b.samples, smp)
+	b.addSample(smp)
 	return nil
+}
+
+func (b *bucket) addSample(smp sample) {
+	if b.count == 0 {
+		b.min, b.max = smp.value, smp.value
+	} else {
+		b.min = math.Min(b.min, smp.value)
+		b.max = math.Max(b.max, smp.value)
+	}
+	b.sum += smp.value * float64(smp.n)
+	b.count += smp.n
+	b.samples = append(b.samples, smp)
+}
+
+// Bucket is one metric's datapoints of one unit in one 10-second bucket,
+// as a store keeps them: aggregates that sum with upserts, the distinct
+// values with how many datapoints had each (for percentiles), and the
+// event keys behind the first values (see SetKeysPerBucket).
+type Bucket struct {
+	Namespace, Metric string
+	Dimensions        map[string]string
+	Unit              string
+	Start             time.Time // a multiple of Resolution
+	Count             int64
+	Sum, Min, Max     float64
+	Values            []ValueCount // distinct values; their counts sum to Count
+	Events            []EventValue // oldest first
+}
+
+// ValueCount is how many datapoints of a bucket had one value.
+type ValueCount struct {
+	Value float64
+	Count int64
+}
+
+// EventValue is the event behind a datapoint, and its value.
+type EventValue struct {
+	Key   string
+	Value float64
+}
+
+// Replace sets the buckets bs name to their content, replacing what the
+// series held for them: a store's rows, reloaded whole. Buckets of one
+// metric and start in bs (one per unit) merge. A bucket beyond the
+// retention, counted back from now, is skipped. The datapoints are read
+// from Values and Events (Count, Sum, Min and Max follow from Values).
+func (s *Series) Replace(now time.Time, bs []Bucket) {
+	keep := int64(s.retention / Resolution)
+	mark := bucketIndex(now)
+	type at struct {
+		key string
+		idx int64
+	}
+	reset := map[at]bool{}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range bs {
+		b := &bs[i]
+		if b.Namespace == "" || b.Metric == "" || b.Count <= 0 {
+			continue
+		}
+		idx := bucketIndex(b.Start)
+		key := MetricKey(b.Namespace, b.Metric, b.Dimensions)
+		st := s.streams[key]
+		if st == nil {
+			st = &stream{newest: mark}
+			s.streams[key] = st
+		}
+		if idx <= max(st.newest, mark)-keep {
+			continue
+		}
+		if mark > st.newest {
+			st.newest = mark
+			st.dropBefore(mark - keep + 1)
+		}
+		bk := st.bucketFor(idx)
+		if k := (at{key, idx}); !reset[k] {
+			reset[k] = true
+			*bk = bucket{idx: idx}
+		}
+		// The keyed values first (they were added first), then the rest
+		// of each value's count as one run.
+		left := make(map[float64]int64, len(b.Values))
+		for _, v := range b.Values {
+			left[v.Value] += v.Count
+		}
+		for _, e := range b.Events {
+			if left[e.Value] <= 0 {
+				continue
+			}
+			left[e.Value]--
+			smp := sample{value: e.Value, unit: b.Unit, n: 1}
+			if e.Key != "" && bk.nkeys < s.keysPerBucket {
+				smp.key = e.Key
+				bk.nkeys++
+			}
+			bk.addSample(smp)
+		}
+		for _, v := range b.Values {
+			if n := left[v.Value]; n > 0 {
+				left[v.Value] = 0
+				bk.addSample(sample{value: v.Value, unit: b.Unit, n: int(n)})
+			}
+		}
+	}
 }
 
 // bucketFor returns the bucket idx, inserting it in order.
@@ -256,7 +358,7 @@ func (s *Series) Len() int {
 	n := 0
 	for _, st := range s.streams {
 		for i := range st.buckets {
-			n += len(st.buckets[i].samples)
+			n += st.buckets[i].count
 		}
 	}
 	return n
@@ -352,6 +454,9 @@ func (s *Series) Aggregate(metricKey, unit string, start, end time.Time, with in
 	for ; i < len(st.buckets) && st.buckets[i].idx < hi; i++ {
 		b := &st.buckets[i]
 		if unit == "" {
+			if b.count == 0 {
+				continue
+			}
 			if p.SampleCount == 0 {
 				p.Minimum, p.Maximum = b.min, b.max
 			} else {
@@ -359,7 +464,7 @@ func (s *Series) Aggregate(metricKey, unit string, start, end time.Time, with in
 				p.Maximum = math.Max(p.Maximum, b.max)
 			}
 			p.Sum += b.sum
-			p.SampleCount += len(b.samples)
+			p.SampleCount += b.count
 			if !needValues && !(needKeys && b.nkeys > 0) {
 				continue
 			}
@@ -375,11 +480,13 @@ func (s *Series) Aggregate(metricKey, unit string, start, end time.Time, with in
 					p.Minimum = math.Min(p.Minimum, smp.value)
 					p.Maximum = math.Max(p.Maximum, smp.value)
 				}
-				p.Sum += smp.value
-				p.SampleCount++
+				p.Sum += smp.value * float64(smp.n)
+				p.SampleCount += smp.n
 			}
 			if needValues {
-				p.Values = append(p.Values, smp.value)
+				for range smp.n {
+					p.Values = append(p.Values, smp.value)
+				}
 			}
 			if needKeys && smp.key != "" {
 				p.Keys = append(p.Keys, smp.key)

@@ -1,8 +1,9 @@
 // Package store is the seam to Trailwatch's durable state: events seen,
-// alerts, and the outbox of deliveries with their reminders. An alert and
-// the deliveries it queues are written in the same transaction as the
-// event that caused them; the source is acknowledged only after Record
-// returns. Implementations (store/sqlite, later store/postgres) prove
+// alerts, metric datapoints, alarm states, and the outbox of deliveries
+// with their reminders. An alert, the deliveries it queues and the
+// event's datapoints are written in the same transaction as the event that
+// caused them (an alarm's state with the deliveries of its transition);
+// the source is acknowledged only after Record returns. Implementations (store/sqlite, later store/postgres) prove
 // themselves with one conformance suite, store/storetest.
 package store
 
@@ -14,6 +15,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/trailwatch/trailwatch/internal/alarm"
 	"github.com/trailwatch/trailwatch/internal/alert"
 	"github.com/trailwatch/trailwatch/internal/notify"
 )
@@ -61,6 +63,9 @@ type Delivery struct {
 	RuleARN     string
 	RemindEvery time.Duration // 0: no reminders
 	RemindMax   int           // 0: no reminders
+	// NotBefore defers the delivery: it is not claimed before then (a
+	// route's time window). Zero: now.
+	NotBefore time.Time
 }
 
 // Hit is one rule matching one event.
@@ -79,6 +84,23 @@ type Seen struct {
 	EventKey  string
 	EventTime time.Time
 	Hits      []Hit
+	// Datapoints are what the event's record gives the metric filters;
+	// they count once, with the event.
+	Datapoints []alarm.Datapoint
+	// Brief is what an alarm notification tells of the event (who, what,
+	// from where), kept as long as the event is remembered (see
+	// EventBriefs, PruneEvents); nil: none.
+	Brief []byte
+}
+
+// KeysPerBucket is how many event keys a metric keeps per 10-second
+// bucket (the first ones recorded), as alarm.Series does.
+const KeysPerBucket = alarm.DefaultKeysPerBucket
+
+// AlarmSnapshot is an alarm's saved state.
+type AlarmSnapshot struct {
+	Name string
+	alarm.Snapshot
 }
 
 // RecordResult counts what a Record did.
@@ -89,6 +111,7 @@ type RecordResult struct {
 	Folded     int // hits folded into an existing alert
 	Fired      int // alerts that reached their threshold
 	Queued     int // deliveries queued
+	Datapoints int // datapoints counted
 }
 
 // AlertFilter selects alerts. The zero value lists every fired alert.
@@ -190,6 +213,26 @@ type Store interface {
 	// PruneEvents forgets events seen before t (redelivery after that is
 	// no longer recognised) and returns how many it forgot.
 	PruneEvents(ctx context.Context, before time.Time) (int64, error)
+
+	// Datapoints returns the buckets of the metrics (alarm.MetricKey)
+	// that start at or after since, by metric, start and unit. Record
+	// sums each event's datapoints into them (count, sum, minimum,
+	// maximum, each distinct value's count) with the first KeysPerBucket
+	// event keys and their values.
+	Datapoints(ctx context.Context, metrics []string, since time.Time) ([]alarm.Bucket, error)
+	// PruneDatapoints forgets the buckets that start before t and returns
+	// how many it forgot.
+	PruneDatapoints(ctx context.Context, before time.Time) (int64, error)
+	// EventBriefs returns the briefs of the events with those keys (see
+	// Seen.Brief); keys without one are absent.
+	EventBriefs(ctx context.Context, keys []string) (map[string][]byte, error)
+
+	// SaveAlarms stores the alarms' snapshots (replacing those saved
+	// before) and records batch (the alerts and deliveries of their
+	// transitions, as Record does) in ONE transaction.
+	SaveAlarms(ctx context.Context, snaps []AlarmSnapshot, batch []Seen) (RecordResult, error)
+	// AlarmSnapshots returns every saved snapshot, by name.
+	AlarmSnapshots(ctx context.Context) ([]AlarmSnapshot, error)
 	Close() error
 }
 

@@ -71,3 +71,36 @@ func TestOpenRejects(t *testing.T) {
 }
 
 func mkdirAll(dir string) error { return os.MkdirAll(dir, 0o755) }
+
+// A version 1 database (no datapoints, no alarm states, events without a
+// brief) takes the new tables and keeps its events.
+func TestMigrateFromVersion1(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE events (key TEXT PRIMARY KEY, seen_at INTEGER NOT NULL) WITHOUT ROWID`,
+		`INSERT INTO events VALUES ('old', 1)`,
+		`PRAGMA user_version = 1`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := Open(t.Context(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Record(t.Context(), []store.Seen{{EventKey: "old"}, {EventKey: "new", Brief: []byte(`{}`)}})
+	if err != nil || res.Duplicates != 1 || res.Events != 1 {
+		t.Fatalf("after migration: %+v %v", res, err)
+	}
+	if snaps, err := s.AlarmSnapshots(t.Context()); err != nil || len(snaps) != 0 {
+		t.Errorf("AlarmSnapshots = %v, %v", snaps, err)
+	}
+}

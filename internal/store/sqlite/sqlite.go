@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
@@ -23,6 +24,7 @@ import (
 
 	_ "modernc.org/sqlite" // the "sqlite" driver
 
+	"github.com/trailwatch/trailwatch/internal/alarm"
 	"github.com/trailwatch/trailwatch/internal/alert"
 	"github.com/trailwatch/trailwatch/internal/clock"
 	"github.com/trailwatch/trailwatch/internal/notify"
@@ -51,6 +53,8 @@ type Store struct {
 	log   *slog.Logger
 	// Statements Record runs for every event, prepared once on the writer.
 	insEvent, findFold, insAlert, foldAlert, insDelivery *sql.Stmt
+	// Statements summing datapoints.
+	upBucket, upValue, countKeys, insKey *sql.Stmt
 	// Statements of the outbox's claims and outcomes.
 	claim, completeDelivery, completeAlert, retry, deadDelivery, deadAlert *sql.Stmt
 	// Statements on the readers.
@@ -62,7 +66,7 @@ type Store struct {
 }
 
 const (
-	sqlInsEvent = `INSERT INTO events (key, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING`
+	sqlInsEvent = `INSERT INTO events (key, seen_at, brief) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
 	sqlFindFold = `SELECT id FROM alerts
 		WHERE rule = ? AND dedup_key = ? AND window_end IS NOT NULL AND window_end > ?
 		ORDER BY first_seen DESC LIMIT 1`
@@ -77,6 +81,19 @@ const (
 	sqlInsDelivery = `INSERT INTO deliveries
 		(id, alert_id, receiver, reminder, origin, state, notification, queued_at, due_at, remind_every, remind_max)
 		VALUES (?, ?, ?, 0, ?, 'pending', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+
+	// A bucket's aggregates and its values' counts sum with upserts; the
+	// first KeysPerBucket event keys are kept.
+	sqlUpBucket = `INSERT INTO metric_buckets
+		(metric, bucket, unit, namespace, name, dimensions, count, sum, min, max)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (metric, bucket, unit) DO UPDATE SET count = count + excluded.count,
+			sum = sum + excluded.sum, min = MIN(min, excluded.min), max = MAX(max, excluded.max)`
+	sqlUpValue = `INSERT INTO metric_values (metric, bucket, unit, value, n) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (metric, bucket, unit, value) DO UPDATE SET n = n + excluded.n`
+	sqlCountKeys = `SELECT COUNT(*) FROM metric_events WHERE metric = ? AND bucket = ?`
+	sqlInsKey    = `INSERT INTO metric_events (metric, bucket, event_key, unit, value) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`
 
 	sqlClaim = `UPDATE deliveries
 		SET state = 'running', due_at = ?, attempts = attempts + 1, token = ?, owner = ?
@@ -102,12 +119,16 @@ const (
 
 var _ store.Store = (*Store)(nil)
 
-const schemaVersion = 1
+const schemaVersion = 2
 
+// schema is the whole schema, as version 2 has it (migrate runs it on an
+// empty database; its IF NOT EXISTS let a version 1 database take the
+// tables it lacks).
 const schema = `
 CREATE TABLE IF NOT EXISTS events (
 	key     TEXT PRIMARY KEY,
-	seen_at INTEGER NOT NULL
+	seen_at INTEGER NOT NULL,
+	brief   BLOB                -- what an alarm notification tells of it
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_seen ON events(seen_at);
 
@@ -159,6 +180,54 @@ CREATE INDEX IF NOT EXISTS deliveries_alert ON deliveries(alert_id);
 CREATE INDEX IF NOT EXISTS deliveries_remind ON deliveries(remind_next) WHERE remind_next IS NOT NULL;
 CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries(done_at) WHERE state = 'dead';
 CREATE INDEX IF NOT EXISTS deliveries_origin ON deliveries(origin) WHERE reminder > 0 AND state IN ('pending', 'running');
+
+-- Metric datapoints, summed per metric (alarm.MetricKey), 10-second bucket
+-- (unix seconds / 10) and unit: rows several writers upsert.
+CREATE TABLE IF NOT EXISTS metric_buckets (
+	metric     TEXT NOT NULL,
+	bucket     INTEGER NOT NULL,
+	unit       TEXT NOT NULL,
+	namespace  TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	dimensions TEXT NOT NULL,       -- JSON object
+	count      INTEGER NOT NULL,
+	sum        REAL NOT NULL,
+	min        REAL NOT NULL,
+	max        REAL NOT NULL,
+	PRIMARY KEY (metric, bucket, unit)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS metric_buckets_bucket ON metric_buckets(bucket);
+-- Each distinct value's count: exact percentiles.
+CREATE TABLE IF NOT EXISTS metric_values (
+	metric TEXT NOT NULL,
+	bucket INTEGER NOT NULL,
+	unit   TEXT NOT NULL,
+	value  REAL NOT NULL,
+	n      INTEGER NOT NULL,
+	PRIMARY KEY (metric, bucket, unit, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS metric_values_bucket ON metric_values(bucket);
+-- The events behind a bucket's datapoints: the first KeysPerBucket, in
+-- the order recorded (rowid).
+CREATE TABLE IF NOT EXISTS metric_events (
+	metric    TEXT NOT NULL,
+	bucket    INTEGER NOT NULL,
+	event_key TEXT NOT NULL,
+	unit      TEXT NOT NULL,
+	value     REAL NOT NULL,
+	UNIQUE (metric, bucket, event_key)
+);
+CREATE INDEX IF NOT EXISTS metric_events_bucket ON metric_events(bucket);
+
+CREATE TABLE IF NOT EXISTS alarms (
+	name            TEXT PRIMARY KEY,
+	state           TEXT NOT NULL,
+	reason          TEXT NOT NULL,
+	reason_data     BLOB,
+	updated         INTEGER NOT NULL,
+	actions_enabled INTEGER NOT NULL,
+	saved_at        INTEGER NOT NULL
+) WITHOUT ROWID;
 `
 
 // Open opens (creating it if needed) the database in the file at path.
@@ -207,6 +276,7 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	}{
 		{&s.insEvent, sqlInsEvent}, {&s.findFold, sqlFindFold}, {&s.insAlert, sqlInsAlert},
 		{&s.foldAlert, sqlFoldAlert}, {&s.insDelivery, sqlInsDelivery},
+		{&s.upBucket, sqlUpBucket}, {&s.upValue, sqlUpValue}, {&s.countKeys, sqlCountKeys}, {&s.insKey, sqlInsKey},
 		{&s.claim, sqlClaim}, {&s.completeDelivery, sqlCompleteDelivery}, {&s.completeAlert, sqlCompleteAlert},
 		{&s.retry, sqlRetry}, {&s.deadDelivery, sqlDeadDelivery}, {&s.deadAlert, sqlDeadAlert},
 	} {
@@ -257,6 +327,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	if v == schemaVersion {
 		return nil
+	}
+	if v == 1 {
+		if _, err := tx.ExecContext(ctx, `ALTER TABLE events ADD COLUMN brief BLOB`); err != nil {
+			return fmt.Errorf("sqlite migrate: %w", err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("sqlite migrate: %w", err)
@@ -439,9 +514,10 @@ func (s *Store) writeTx(ctx context.Context, ws []*write) error {
 func (s *Store) record(ctx context.Context, tx *sql.Tx, batch []store.Seen, res *store.RecordResult) error {
 	now := s.clock.Now()
 	ins := tx.StmtContext(ctx, s.insEvent)
+	var sums metricSums
 	for i := range batch {
 		ev := &batch[i]
-		r, err := ins.ExecContext(ctx, ev.EventKey, nanos(now))
+		r, err := ins.ExecContext(ctx, ev.EventKey, nanos(now), ev.Brief)
 		if err != nil {
 			return err
 		}
@@ -455,8 +531,336 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, batch []store.Seen, res 
 				return err
 			}
 		}
+		for j := range ev.Datapoints {
+			if err := sums.add(&ev.Datapoints[j]); err != nil {
+				return fmt.Errorf("event %s: %w", ev.EventKey, err)
+			}
+			res.Datapoints++
+		}
+	}
+	return s.writeSums(ctx, tx, &sums)
+}
+
+// metricSums adds up a batch's datapoints per bucket before they are
+// written: one upsert per bucket and distinct value, however many events.
+type metricSums struct {
+	order []sumKey
+	by    map[sumKey]*bucketSum
+}
+
+type sumKey struct {
+	metric string
+	bucket int64
+	unit   string
+}
+
+type bucketSum struct {
+	d             *alarm.Datapoint // the first: namespace, name, dimensions
+	count         int64
+	sum, min, max float64
+	values        map[float64]int64
+	valueOrder    []float64
+	keys          []alarm.EventValue
+}
+
+func (m *metricSums) add(d *alarm.Datapoint) error {
+	if d.Namespace == "" || d.Metric == "" {
+		return alarm.ErrNoMetric
+	}
+	if math.IsNaN(d.Value) || math.IsInf(d.Value, 0) {
+		return fmt.Errorf("%w: %v", alarm.ErrInvalidValue, d.Value)
+	}
+	k := sumKey{alarm.MetricKey(d.Namespace, d.Metric, d.Dimensions), bucketOf(d.Time), d.Unit}
+	if m.by == nil {
+		m.by = map[sumKey]*bucketSum{}
+	}
+	b := m.by[k]
+	if b == nil {
+		b = &bucketSum{d: d, min: d.Value, max: d.Value, values: map[float64]int64{}}
+		m.by[k] = b
+		m.order = append(m.order, k)
+	}
+	b.count++
+	b.sum += d.Value
+	b.min, b.max = math.Min(b.min, d.Value), math.Max(b.max, d.Value)
+	if b.values[d.Value] == 0 {
+		b.valueOrder = append(b.valueOrder, d.Value)
+	}
+	b.values[d.Value]++
+	if d.EventKey != "" && len(b.keys) < store.KeysPerBucket {
+		b.keys = append(b.keys, alarm.EventValue{Key: d.EventKey, Value: d.Value})
 	}
 	return nil
+}
+
+// bucketOf is t's 10-second bucket: unix seconds / 10, rounded down.
+func bucketOf(t time.Time) int64 {
+	step := int64(alarm.Resolution / time.Second)
+	s := t.Unix()
+	q := s / step
+	if s%step != 0 && s < 0 {
+		q--
+	}
+	return q
+}
+
+func (s *Store) writeSums(ctx context.Context, tx *sql.Tx, m *metricSums) error {
+	if len(m.order) == 0 {
+		return nil
+	}
+	up, val := tx.StmtContext(ctx, s.upBucket), tx.StmtContext(ctx, s.upValue)
+	count, key := tx.StmtContext(ctx, s.countKeys), tx.StmtContext(ctx, s.insKey)
+	for _, k := range m.order {
+		b := m.by[k]
+		dims, err := json.Marshal(b.d.Dimensions)
+		if err != nil {
+			return err
+		}
+		if b.d.Dimensions == nil {
+			dims = []byte("{}")
+		}
+		if _, err := up.ExecContext(ctx, k.metric, k.bucket, k.unit, b.d.Namespace, b.d.Metric, string(dims),
+			b.count, b.sum, b.min, b.max); err != nil {
+			return err
+		}
+		for _, v := range b.valueOrder {
+			if _, err := val.ExecContext(ctx, k.metric, k.bucket, k.unit, v, b.values[v]); err != nil {
+				return err
+			}
+		}
+		if len(b.keys) == 0 {
+			continue
+		}
+		var have int
+		if err := count.QueryRowContext(ctx, k.metric, k.bucket).Scan(&have); err != nil {
+			return err
+		}
+		for _, e := range b.keys[:max(0, min(len(b.keys), store.KeysPerBucket-have))] {
+			if _, err := key.ExecContext(ctx, k.metric, k.bucket, e.Key, k.unit, e.Value); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Datapoints implements store.Store.
+func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Time) ([]alarm.Bucket, error) {
+	if len(metrics) == 0 {
+		return nil, nil
+	}
+	lo := bucketOf(since)
+	if since.After(time.Unix(lo*int64(alarm.Resolution/time.Second), 0)) {
+		lo++ // buckets that start at or after since
+	}
+	args := make([]any, 0, len(metrics)+1)
+	args = append(args, lo)
+	for _, m := range metrics {
+		args = append(args, m)
+	}
+	in := "bucket >= ? AND metric IN (?" + strings.Repeat(", ?", len(metrics)-1) + ")"
+	// One read transaction: the three tables agree.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("store datapoints: %w", err)
+	}
+	defer tx.Rollback()
+	var out []alarm.Bucket
+	idx := map[sumKey]int{}
+	rows, err := tx.QueryContext(ctx, `SELECT metric, bucket, unit, namespace, name, dimensions, count, sum, min, max
+		FROM metric_buckets WHERE `+in+` ORDER BY metric, bucket, unit`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store datapoints: %w", err)
+	}
+	for rows.Next() {
+		var (
+			k    sumKey
+			b    alarm.Bucket
+			dims string
+		)
+		if err := rows.Scan(&k.metric, &k.bucket, &k.unit, &b.Namespace, &b.Metric, &dims, &b.Count, &b.Sum, &b.Min, &b.Max); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store datapoints: %w", err)
+		}
+		if dims != "{}" {
+			if err := json.Unmarshal([]byte(dims), &b.Dimensions); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store datapoints: %s: %w", k.metric, err)
+			}
+		}
+		b.Unit, b.Start = k.unit, time.Unix(k.bucket*int64(alarm.Resolution/time.Second), 0).UTC()
+		idx[k] = len(out)
+		out = append(out, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store datapoints: %w", err)
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT metric, bucket, unit, value, n FROM metric_values WHERE `+in, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store datapoints: %w", err)
+	}
+	for rows.Next() {
+		var (
+			k  sumKey
+			vc alarm.ValueCount
+		)
+		if err := rows.Scan(&k.metric, &k.bucket, &k.unit, &vc.Value, &vc.Count); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store datapoints: %w", err)
+		}
+		if i, ok := idx[k]; ok {
+			out[i].Values = append(out[i].Values, vc)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store datapoints: %w", err)
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT metric, bucket, unit, event_key, value FROM metric_events WHERE `+in+` ORDER BY rowid`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store datapoints: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			k  sumKey
+			ev alarm.EventValue
+		)
+		if err := rows.Scan(&k.metric, &k.bucket, &k.unit, &ev.Key, &ev.Value); err != nil {
+			return nil, fmt.Errorf("store datapoints: %w", err)
+		}
+		if i, ok := idx[k]; ok {
+			out[i].Events = append(out[i].Events, ev)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store datapoints: %w", err)
+	}
+	return out, nil
+}
+
+// PruneDatapoints implements store.Store.
+func (s *Store) PruneDatapoints(ctx context.Context, before time.Time) (int64, error) {
+	lo := bucketOf(before)
+	if before.After(time.Unix(lo*int64(alarm.Resolution/time.Second), 0)) {
+		lo++ // a bucket that starts before t, ending after it, goes too
+	}
+	var n int64
+	err := s.write(ctx, 1, func(ctx context.Context, tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `DELETE FROM metric_buckets WHERE bucket < ?`, lo)
+		if err != nil {
+			return err
+		}
+		n, _ = r.RowsAffected()
+		for _, q := range []string{`DELETE FROM metric_values WHERE bucket < ?`, `DELETE FROM metric_events WHERE bucket < ?`} {
+			if _, err := tx.ExecContext(ctx, q, lo); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store prune datapoints: %w", err)
+	}
+	return n, nil
+}
+
+// EventBriefs implements store.Store.
+func (s *Store) EventBriefs(ctx context.Context, keys []string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for start := 0; start < len(keys); start += 500 {
+		chunk := keys[start:min(start+500, len(keys))]
+		args := make([]any, len(chunk))
+		for i, k := range chunk {
+			args[i] = k
+		}
+		rows, err := s.r.QueryContext(ctx, `SELECT key, brief FROM events
+			WHERE brief IS NOT NULL AND key IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("store event briefs: %w", err)
+		}
+		for rows.Next() {
+			var (
+				k string
+				b []byte
+			)
+			if err := rows.Scan(&k, &b); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store event briefs: %w", err)
+			}
+			out[k] = b
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store event briefs: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// SaveAlarms implements store.Store. It shares the group commit with
+// Record.
+func (s *Store) SaveAlarms(ctx context.Context, snaps []store.AlarmSnapshot, batch []store.Seen) (store.RecordResult, error) {
+	for i := range batch {
+		if batch[i].EventKey == "" {
+			return store.RecordResult{}, fmt.Errorf("store save alarms: event %d: %w", i, store.ErrNoEventKey)
+		}
+	}
+	for _, sn := range snaps {
+		if sn.Name == "" || !sn.State.Valid() {
+			return store.RecordResult{}, fmt.Errorf("store save alarms: alarm %q: invalid state %q", sn.Name, sn.State)
+		}
+	}
+	var res store.RecordResult
+	err := s.write(ctx, len(batch)+len(snaps), func(ctx context.Context, tx *sql.Tx) error {
+		res = store.RecordResult{}
+		now := nanos(s.clock.Now())
+		for _, sn := range snaps {
+			var data any
+			if sn.ReasonData != nil {
+				data = sn.ReasonData
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO alarms (name, state, reason, reason_data, updated, actions_enabled, saved_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET state = excluded.state, reason = excluded.reason,
+				reason_data = excluded.reason_data, updated = excluded.updated, actions_enabled = excluded.actions_enabled,
+				saved_at = excluded.saved_at`,
+				sn.Name, string(sn.State), sn.Reason, data, nanos(sn.Updated), sn.ActionsEnabled, now); err != nil {
+				return err
+			}
+		}
+		return s.record(ctx, tx, batch, &res)
+	})
+	if err != nil {
+		return store.RecordResult{}, fmt.Errorf("store save alarms: %w", err)
+	}
+	return res, nil
+}
+
+// AlarmSnapshots implements store.Store.
+func (s *Store) AlarmSnapshots(ctx context.Context) ([]store.AlarmSnapshot, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT name, state, reason, reason_data, updated, actions_enabled FROM alarms ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("store alarm snapshots: %w", err)
+	}
+	defer rows.Close()
+	var out []store.AlarmSnapshot
+	for rows.Next() {
+		var (
+			sn      store.AlarmSnapshot
+			state   string
+			updated int64
+		)
+		if err := rows.Scan(&sn.Name, &state, &sn.Reason, &sn.ReasonData, &updated, &sn.ActionsEnabled); err != nil {
+			return nil, fmt.Errorf("store alarm snapshots: %w", err)
+		}
+		sn.State, sn.Updated = alarm.State(state), time.Unix(0, updated).UTC()
+		out = append(out, sn)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store alarm snapshots: %w", err)
+	}
+	return out, nil
 }
 
 func (s *Store) recordHit(ctx context.Context, tx *sql.Tx, now time.Time, ev *store.Seen, h *store.Hit, res *store.RecordResult) error {
@@ -541,7 +945,11 @@ func (s *Store) fire(ctx context.Context, tx *sql.Tx, now time.Time, id string, 
 		if every <= 0 || most <= 0 {
 			every, most = 0, 0
 		}
-		r, err := ins.ExecContext(ctx, did, id, d.Receiver, did, nj, nanos(now), nanos(now), every, most)
+		due := now
+		if d.NotBefore.After(now) {
+			due = d.NotBefore
+		}
+		r, err := ins.ExecContext(ctx, did, id, d.Receiver, did, nj, nanos(now), nanos(due), every, most)
 		if err != nil {
 			return err
 		}

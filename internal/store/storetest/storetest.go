@@ -45,6 +45,13 @@ func Run(t *testing.T, newStore Opener) {
 		{"ConcurrentRecord", testConcurrentRecord},
 		{"FailedRecordFailsOnlyItself", testFailedRecordIsolated},
 		{"PruneEvents", testPruneEvents},
+		{"DatapointsRecordedWithTheEvent", testDatapointsWithTheEvent},
+		{"DatapointsSumPerBucket", testBucketSums},
+		{"DatapointsSince", testDatapointsSince},
+		{"PruneDatapoints", testPruneDatapoints},
+		{"EventBriefs", testEventBriefs},
+		{"AlarmSnapshotsWithTheirDeliveries", testAlarmSnapshots},
+		{"NotBeforeDefersClaim", testNotBefore},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
