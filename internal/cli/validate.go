@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/trailwatch/trailwatch/internal/config"
+)
+
+const validateHelp = "validate [--config FILE]... [--template FILE [--parameter KEY=VALUE]...] [--terraform FILE]... [-q]"
+
+// errTerraformUnsupported: the Terraform reader (issue 5 §3) is not written yet.
+var errTerraformUnsupported = errors.New("reading Terraform configuration is not supported yet (give the CloudFormation template or native YAML instead)")
+
+// runValidate is `trailwatch validate`: load a configuration as serve
+// would, without running it; print what it would run and every problem.
+// Exit 0 when valid, 2 otherwise.
+func runValidate(_ context.Context, args []string, env *Env) (int, error) {
+	fs := newFlagSet("validate", env, validateHelp)
+	var configs, templates, terraform stringList
+	params := keyValues{}
+	fs.Var(&configs, "config", "native YAML configuration `FILE`; repeatable")
+	fs.Var(&templates, "template", "CloudFormation template `FILE`; repeatable")
+	fs.Var(params, "parameter", "template parameter `KEY=VALUE` (also AWS::Region, AWS::AccountId, AWS::StackName); repeatable")
+	fs.Var(&terraform, "terraform", "Terraform `FILE` (not supported yet); repeatable")
+	quiet := fs.Bool("q", false, "print only the problems")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return ExitFailure, err
+	}
+	if len(pos) > 0 {
+		return ExitFailure, fmt.Errorf("%w: unexpected argument %q (give files with --config, --template)", errUsage, pos[0])
+	}
+	if len(terraform) > 0 {
+		for _, f := range terraform {
+			fmt.Fprintf(env.Stderr, "%s: %v\n", f, errTerraformUnsupported)
+		}
+		return ExitFailure, nil
+	}
+	if len(configs) == 0 && len(templates) == 0 {
+		return ExitFailure, fmt.Errorf("%w: give at least one --config or --template", errUsage)
+	}
+	cfg, err := config.Load(configs, templates, params, os.LookupEnv)
+	if err != nil {
+		problems := flattenErrors(err)
+		for _, p := range problems {
+			fmt.Fprintln(env.Stderr, p)
+		}
+		fmt.Fprintf(env.Stderr, "invalid: %d problem(s)\n", len(problems))
+		return ExitFailure, nil
+	}
+	if !*quiet {
+		describeConfig(env.Stdout, cfg)
+	}
+	fmt.Fprintln(env.Stdout, "valid")
+	return ExitOK, nil
+}
+
+// flattenErrors unwraps joined errors into one message per problem, each
+// on a single line.
+func flattenErrors(err error) []string {
+	var out []string
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		for _, line := range strings.Split(e.Error(), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				out = append(out, line)
+			}
+		}
+	}
+	walk(err)
+	return out
+}
+
+// describeConfig prints what serve would run.
+func describeConfig(w io.Writer, cfg *config.Config) {
+	fmt.Fprintf(w, "rules: %d\n", len(cfg.Rules))
+	for _, r := range cfg.Rules {
+		ro := ""
+		if r.IncludeReadOnly {
+			ro = ", read-only events too"
+		}
+		fmt.Fprintf(w, "  %s (%s%s) %s\n", r.Name, r.Severity, ro, r.Source)
+	}
+	fmt.Fprintf(w, "receivers: %d\n", len(cfg.Receivers))
+	for _, r := range cfg.Receivers {
+		fmt.Fprintf(w, "  %s (%s)\n", r.Name, r.Type())
+	}
+	fmt.Fprintf(w, "routes: %d\n", len(cfg.Routes))
+	for _, r := range cfg.Routes {
+		var sel []string
+		if len(r.Rules) > 0 {
+			sel = append(sel, "rules "+strings.Join(r.Rules, ","))
+		}
+		if len(r.Tags) > 0 {
+			sel = append(sel, "tags "+strings.Join(r.Tags, ","))
+		}
+		if r.MinSeverity != nil {
+			sel = append(sel, "severity >= "+r.MinSeverity.String())
+		}
+		if len(sel) == 0 {
+			sel = append(sel, "all rules")
+		}
+		name := r.Name
+		if name == "" {
+			name = "(unnamed)"
+		}
+		fmt.Fprintf(w, "  %s: %s -> %s\n", name, strings.Join(sel, "; "), strings.Join(r.Receivers, ", "))
+	}
+	fmt.Fprintf(w, "metric filters: %d\n", len(cfg.MetricFilters))
+	for _, f := range cfg.MetricFilters {
+		var metrics []string
+		for _, m := range f.Transformations {
+			metrics = append(metrics, m.MetricNamespace+"/"+m.MetricName)
+		}
+		fmt.Fprintf(w, "  %s: %q -> %s %s\n", f.Name, f.FilterPattern, strings.Join(metrics, ", "), f.Source)
+	}
+	fmt.Fprintf(w, "alarms: %d\n", len(cfg.Alarms))
+	for _, a := range cfg.Alarms {
+		fmt.Fprintf(w, "  %s: %s(%s/%s) over %s x%d %s %g -> %s %s\n", a.Name, a.Statistic, a.Namespace, a.MetricName,
+			time.Duration(a.Period), a.EvaluationPeriods, a.ComparisonOperator, a.Threshold, orNone(a.AlarmActions), a.Source)
+	}
+	fmt.Fprintf(w, "schedules: %d\n", len(cfg.Schedules))
+	for _, s := range cfg.Schedules {
+		tz := s.TimeZone
+		if tz == "" {
+			tz = "UTC"
+		}
+		var on []string
+		on = append(on, s.Alarms...)
+		on = append(on, s.Rules...)
+		on = append(on, s.Routes...)
+		fmt.Fprintf(w, "  %s: %s %s: %s %s %s\n", s.Name, s.Expression, tz, s.Action, orNone(on), s.Source)
+	}
+	if len(cfg.Topics) > 0 {
+		arns := make([]string, 0, len(cfg.Topics))
+		for arn := range cfg.Topics {
+			arns = append(arns, arn)
+		}
+		sort.Strings(arns)
+		fmt.Fprintf(w, "topics: %d\n", len(arns))
+		for _, arn := range arns {
+			fmt.Fprintf(w, "  %s -> %s\n", arn, orNone(cfg.Topics[arn]))
+		}
+	}
+	fmt.Fprintf(w, "skipped: %d\n", len(cfg.Skipped))
+	for _, s := range cfg.Skipped {
+		fmt.Fprintf(w, "  %s\n", s)
+	}
+}
+
+func orNone(l []string) string {
+	if len(l) == 0 {
+		return "(none)"
+	}
+	return strings.Join(l, ", ")
+}
