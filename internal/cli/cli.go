@@ -70,6 +70,10 @@ Usage:
         test a CloudWatch Logs filter pattern against log events (like aws logs test-metric-filter)
   trailwatch schedule next EXPR [--tz ZONE] [--from RFC3339] [-n N]
         the next fire times of a cron(), rate() or at() expression
+  trailwatch validate [--config FILE]... [--template FILE [--parameter KEY=VALUE]...]
+        load a configuration without running it: what it runs, every problem as file:line
+  trailwatch export cloudformation|terraform (--endpoint URL | --queue ARN) [flags]
+        generate the AWS side: EventBridge rules in every region, queue notifications, the IAM role
   trailwatch version
 
 Run 'trailwatch COMMAND -h' for a command's flags.
@@ -104,6 +108,10 @@ func Main(ctx context.Context, args []string, env *Env) int {
 		code, err = runSchedule(args[1:], env)
 	case "filter":
 		code, err = runFilter(args[1:], env)
+	case "validate":
+		code, err = runValidate(ctx, args[1:], env)
+	case "export":
+		code, err = runExport(args[1:], env)
 	case "version", "--version":
 		fmt.Fprintf(env.Stdout, "trailwatch %s\n", Version)
 		return ExitOK
