@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/trailwatch/trailwatch/internal/alarm"
@@ -26,20 +27,26 @@ const alarmTick = 10 * time.Second
 // watch is the metrics half of the pipeline: metric filters turn records
 // into datapoints, alarms watch them, schedules switch alarm actions.
 //
-// The alarms' series and states are held in memory: a restart starts them
-// again from INSUFFICIENT_DATA (their notifications, once queued, are
-// durable like any other).
+// Everything it decides on is in the store: Ingest records each event's
+// datapoints with the event (a redelivered event, skipped whole, counts
+// once); each evaluation reloads the watched metrics' buckets over the
+// alarms' evaluation range into the set's Series (alarm.Series.Replace)
+// and evaluates from them, so that datapoints any writer recorded count
+// (several nodes, issue 6) and a restart loses none; an alarm's state is
+// saved with the deliveries of its transition in one transaction, its
+// actions switch with the schedule that switched them, and New restores
+// both.
 type watch struct {
 	filters   *metricfilter.Filters
 	alarms    *alarm.Set
 	configs   map[string]alarm.Config
+	metrics   []string // the metric keys the alarms watch
 	schedules []*timedAction
 	region    string
 	account   string
 
-	mu      sync.Mutex
-	counted map[string]time.Time  // event keys already turned into datapoints (redelivery counts once)
-	recent  map[string]eventBrief // who/what/where of recent events behind datapoints
+	loaded time.Time // the last evaluation's instant: the next reload starts a range before it
+	pruned time.Time // when datapoints were last pruned
 }
 
 // eventBrief is what an alarm notification says about an event behind a
@@ -55,7 +62,6 @@ type eventBrief struct {
 	Region    string `json:"awsRegion"`
 	Account   string `json:"account"`
 	MFA       string `json:"mfa,omitempty"`
-	seen      time.Time
 }
 
 // timedAction is a schedule and what it does when it fires.
@@ -69,10 +75,10 @@ type timedAction struct {
 func newWatch(cfg *config.Config, params map[string]string, now time.Time) (*watch, error) {
 	w := &watch{
 		configs: map[string]alarm.Config{},
-		counted: map[string]time.Time{},
-		recent:  map[string]eventBrief{},
 		region:  params["AWS::Region"],
 		account: params["AWS::AccountId"],
+		loaded:  now,
+		pruned:  now,
 	}
 	if w.region == "" {
 		w.region = "us-east-1"
@@ -91,6 +97,9 @@ func newWatch(cfg *config.Config, params map[string]string, now time.Time) (*wat
 			return nil, fmt.Errorf("alarm %s: %w", a.Name, err)
 		}
 		w.configs[c.Name] = c
+		if k := alarm.MetricKey(c.Namespace, c.Metric, c.Dimensions); !slices.Contains(w.metrics, k) {
+			w.metrics = append(w.metrics, k)
+		}
 	}
 	var errs []error
 	for _, sc := range cfg.Schedules {
@@ -128,61 +137,113 @@ func (w *watch) active() bool {
 	return w.filters.Len() > 0 || len(w.configs) > 0 || len(w.schedules) > 0
 }
 
-// observe turns the events' records into datapoints, once per event key.
-func (w *watch) observe(evs []*event.Event, now time.Time) {
+// datapoints returns the datapoints ev's record gives the metric filters,
+// appended to dst, and the brief an alarm notification tells of the event
+// (nil when no datapoint names it). Datapoints CloudWatch would refuse
+// (more than alarm.MaxFuture ahead of now, older than the series keeps,
+// values out of range) are left out.
+func (w *watch) datapoints(ev *event.Event, now time.Time, dst []alarm.Datapoint) ([]alarm.Datapoint, []byte) {
 	if w.filters.Len() == 0 {
-		return
+		return dst, nil
 	}
-	var dps []alarm.Datapoint
-	for _, ev := range evs {
-		w.mu.Lock()
-		_, done := w.counted[ev.Key()]
-		if !done {
-			w.counted[ev.Key()] = now
-		}
-		w.mu.Unlock()
-		if done {
+	n := len(dst)
+	dst = w.filters.Datapoints(ev, dst)
+	keep, keyed := dst[:n], false
+	for _, d := range dst[n:] {
+		if d.Time.After(now.Add(alarm.MaxFuture)) || d.Time.Before(now.Add(-alarm.DefaultRetention)) ||
+			math.IsNaN(d.Value) || math.IsInf(d.Value, 0) || math.Abs(d.Value) > 1<<360 {
 			continue
 		}
-		n := len(dps)
-		dps = w.filters.Datapoints(ev, dps)
-		if len(dps) > n && dps[n].EventKey != "" {
-			f := ev.Facts()
-			w.mu.Lock()
-			w.recent[ev.Key()] = eventBrief{
-				EventID: ev.Key(), EventTime: dps[n].Time.UTC().Format(time.RFC3339), EventName: f.EventName,
-				Principal: f.Principal, ARN: f.PrincipalARN, SourceIP: f.SourceIP, UserAgent: f.UserAgent,
-				Region: ev.Region, Account: ev.Account, MFA: f.MFA, seen: now,
-			}
-			w.mu.Unlock()
-		}
+		keyed = keyed || d.EventKey != ""
+		keep = append(keep, d)
 	}
-	for _, d := range dps {
-		w.alarms.Series().AddAt(now, d)
+	if !keyed {
+		return keep, nil
 	}
+	f := ev.Facts()
+	brief, err := json.Marshal(eventBrief{
+		EventID: ev.Key(), EventTime: ev.Time.UTC().Format(time.RFC3339), EventName: f.EventName,
+		Principal: f.Principal, ARN: f.PrincipalARN, SourceIP: f.SourceIP, UserAgent: f.UserAgent,
+		Region: ev.Region, Account: ev.Account, MFA: f.MFA,
+	})
+	if err != nil {
+		return keep, nil
+	}
+	return keep, brief
 }
 
-// forget drops what is older than the alarms can look back.
-func (w *watch) forget(now time.Time) {
-	horizon := now.Add(-2 * w.alarms.Retention())
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for k, t := range w.counted {
-		if t.Before(horizon) {
-			delete(w.counted, k)
-		}
+// load refreshes the set's series from the store: the buckets of the
+// watched metrics from an evaluation range before the last evaluation (so
+// instants Tick catches up on see their data) up to now.
+func (w *watch) load(ctx context.Context, st store.Store, now time.Time) error {
+	if len(w.metrics) == 0 {
+		return nil
 	}
-	for k, b := range w.recent {
-		if b.seen.Before(horizon) {
-			delete(w.recent, k)
-		}
+	since := w.loaded
+	if now.Before(since) {
+		since = now
 	}
+	since = since.Add(-w.alarms.Retention() - alarm.Resolution)
+	if floor := now.Add(-alarm.DefaultRetention); since.Before(floor) {
+		since = floor
+	}
+	bs, err := st.Datapoints(ctx, w.metrics, since)
+	if err != nil {
+		return err
+	}
+	w.alarms.Series().Replace(now, bs)
+	w.loaded = now
+	return nil
+}
+
+// forget drops from memory what the alarms no longer look at and, once an
+// hour, the datapoints in the store older than any alarm can look back.
+func (w *watch) forget(ctx context.Context, st store.Store, now time.Time) error {
 	w.alarms.Series().Prune(now)
+	if now.Sub(w.pruned) < time.Hour {
+		return nil
+	}
+	w.pruned = now
+	_, err := st.PruneDatapoints(ctx, now.Add(-alarm.DefaultRetention))
+	return err
+}
+
+// restore puts the alarms back in the states the store saved (actions
+// enabled or not included); alarms no longer configured are ignored.
+func (w *watch) restore(ctx context.Context, st store.Store, now time.Time) error {
+	if len(w.configs) == 0 {
+		return nil
+	}
+	snaps, err := st.AlarmSnapshots(ctx)
+	if err != nil {
+		return err
+	}
+	for _, sn := range snaps {
+		c, ok := w.configs[sn.Name]
+		if !ok {
+			continue
+		}
+		if err := w.alarms.Restore(c, sn.Snapshot, now); err != nil {
+			return fmt.Errorf("alarm %s: %w", sn.Name, err)
+		}
+	}
+	return nil
+}
+
+// snapshots returns the named alarms' snapshots, for the store.
+func (w *watch) snapshots(names ...string) []store.AlarmSnapshot {
+	out := make([]store.AlarmSnapshot, 0, len(names))
+	for _, n := range names {
+		if sn, ok := w.alarms.Snapshot(n); ok {
+			out = append(out, store.AlarmSnapshot{Name: n, Snapshot: sn})
+		}
+	}
+	return out
 }
 
 // notification is CloudWatch's SNS message for the transition, with the
 // events behind the breaching datapoints told in full: who, what, where.
-func (w *watch) notification(c alarm.Config, t alarm.Transition) []byte {
+func (w *watch) notification(c alarm.Config, t alarm.Transition, known map[string][]byte) []byte {
 	body := alarm.Notification(c, t, w.region, w.account)
 	if len(t.Events) == 0 {
 		return body
@@ -191,16 +252,14 @@ func (w *watch) notification(c alarm.Config, t alarm.Transition) []byte {
 	if json.Unmarshal(body, &m) != nil {
 		return body
 	}
-	w.mu.Lock()
-	briefs := make([]eventBrief, 0, len(t.Events))
+	briefs := make([]json.RawMessage, 0, len(t.Events))
 	for _, k := range t.Events {
-		if b, ok := w.recent[k]; ok {
-			briefs = append(briefs, b)
-		} else {
-			briefs = append(briefs, eventBrief{EventID: k})
+		b, ok := known[k]
+		if !ok || !json.Valid(b) {
+			b, _ = json.Marshal(eventBrief{EventID: k})
 		}
+		briefs = append(briefs, b)
 	}
-	w.mu.Unlock()
 	ev, err := json.Marshal(briefs)
 	if err != nil {
 		return body
@@ -213,19 +272,38 @@ func (w *watch) notification(c alarm.Config, t alarm.Transition) []byte {
 	return out
 }
 
-// evaluate runs the alarms due by now and queues the notifications of their
-// transitions durably, through the same store and outbox as alerts.
+// evaluate runs the alarms due by now on the datapoints in the store and
+// saves their new states with the notifications of their transitions, in
+// one transaction, through the same store and outbox as alerts. When the
+// save fails, the alarms go back to their saved states (the next
+// evaluation decides again).
 func (a *App) evaluate(ctx context.Context, now time.Time) error {
 	w := a.watch
+	if err := w.load(ctx, a.store, now); err != nil {
+		return fmt.Errorf("load datapoints: %w", err)
+	}
+	before := w.snapshots(w.alarms.Names()...)
 	trs := w.alarms.Tick(now)
 	if len(trs) == 0 {
 		return nil
 	}
+	var keys []string
+	for _, t := range trs {
+		keys = append(keys, t.Events...)
+	}
+	known, err := a.store.EventBriefs(ctx, keys)
+	if err != nil {
+		a.log.Warn("alarm notifications without event details", "err", err)
+	}
 	batch := make([]store.Seen, 0, len(trs))
+	var changed []string
 	for _, t := range trs {
 		a.log.Info("alarm state change", "alarm", t.Alarm, "from", t.From, "to", t.To, "reason", t.Reason)
+		if !slices.Contains(changed, t.Alarm) {
+			changed = append(changed, t.Alarm)
+		}
 		c := w.configs[t.Alarm]
-		body := w.notification(c, t)
+		body := w.notification(c, t, known)
 		key := "alarm:" + t.Alarm + ":" + t.Time.UTC().Format(time.RFC3339Nano)
 		var deliveries []store.Delivery
 		for _, action := range t.Actions {
@@ -255,8 +333,15 @@ func (a *App) evaluate(ctx context.Context, now time.Time) error {
 			Deliveries: deliveries,
 		}}})
 	}
-	res, err := a.store.Record(ctx, batch)
+	res, err := a.store.SaveAlarms(ctx, w.snapshots(changed...), batch)
 	if err != nil {
+		for _, sn := range before {
+			if slices.Contains(changed, sn.Name) {
+				if rerr := w.alarms.Restore(w.configs[sn.Name], sn.Snapshot, now); rerr != nil {
+					a.log.Error("alarm state not put back", "alarm", sn.Name, "err", rerr)
+				}
+			}
+		}
 		return err
 	}
 	if res.Queued > 0 {
@@ -276,7 +361,7 @@ func (a *App) watchLoop(ctx context.Context) error {
 		// they switched.
 		for _, ta := range w.schedules {
 			for ta.ok && !now.Before(ta.next) {
-				a.fire(ta.cfg, ta.next)
+				a.fire(ctx, ta.cfg, ta.next)
 				ta.next, ta.ok = ta.s.Next(ta.next)
 			}
 		}
@@ -284,7 +369,9 @@ func (a *App) watchLoop(ctx context.Context) error {
 			if err := a.evaluate(ctx, now); err != nil {
 				a.log.Error("alarm evaluation", "err", err)
 			}
-			w.forget(now)
+			if err := w.forget(ctx, a.store, now); err != nil {
+				a.log.Warn("prune datapoints", "err", err)
+			}
 			nextEval = now.Truncate(alarmTick).Add(alarmTick)
 		}
 		wake := nextEval
@@ -303,8 +390,9 @@ func (a *App) watchLoop(ctx context.Context) error {
 	}
 }
 
-// fire does what a schedule does when it fires.
-func (a *App) fire(sc *config.Schedule, at time.Time) {
+// fire does what a schedule does when it fires. Alarm actions switched
+// are saved with the alarms' states, so a restart keeps them as switched.
+func (a *App) fire(ctx context.Context, sc *config.Schedule, at time.Time) {
 	a.log.Info("schedule fired", "schedule", sc.Name, "action", sc.Action, "at", at)
 	switch sc.Action {
 	case config.ActionDisableAlarmActions, config.ActionEnableAlarmActions:
@@ -312,6 +400,9 @@ func (a *App) fire(sc *config.Schedule, at time.Time) {
 		unknown, err := a.watch.alarms.SetActionsEnabled(on, sc.Alarms...)
 		if err != nil || len(unknown) > 0 {
 			a.log.Warn("schedule names unknown alarms", "schedule", sc.Name, "alarms", unknown, "err", err)
+		}
+		if _, err := a.store.SaveAlarms(ctx, a.watch.snapshots(sc.Alarms...), nil); err != nil {
+			a.log.Error("alarm actions not saved", "schedule", sc.Name, "err", err)
 		}
 	case config.ActionMute, config.ActionUnmute:
 		a.setMuted(sc.Action == config.ActionMute, sc.Rules, sc.Routes)

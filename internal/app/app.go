@@ -168,6 +168,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.watch.restore(ctx, a.store, o.Clock.Now()); err != nil {
+		a.store.Close()
+		return nil, fmt.Errorf("restore alarms: %w", err)
+	}
 	a.renderFailures = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "trailwatch_route_render_failures_total",
 		Help: "Deliveries not queued because their body did not render (as EventBridge, an input template that renders invalid JSON).",
@@ -334,6 +338,7 @@ func (a *App) Ingest(ctx context.Context, evs []*event.Event) (web.IngestResult,
 			return web.IngestResult{}, fmt.Errorf("event %s: %w", ev.Key(), err)
 		}
 		seen := store.Seen{EventKey: ev.Key(), EventTime: ev.Time}
+		seen.Datapoints, seen.Brief = a.watch.datapoints(ev, now, nil)
 		for _, r := range matched {
 			var deliveries []store.Delivery
 			var errs []error
@@ -366,9 +371,6 @@ func (a *App) Ingest(ctx context.Context, evs []*event.Event) (web.IngestResult,
 	if res.Queued > 0 {
 		a.outbox.Kick()
 	}
-	// Durable first, then counted: a sender's retry after a failed Record
-	// does not count twice (observe counts each event key once).
-	a.watch.observe(evs, now)
 	return web.IngestResult{Events: res.Events, Duplicates: res.Duplicates, Alerts: res.Alerts}, nil
 }
 
