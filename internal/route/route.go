@@ -12,6 +12,7 @@ import (
 	"github.com/trailwatch/trailwatch/internal/config"
 	"github.com/trailwatch/trailwatch/internal/event"
 	"github.com/trailwatch/trailwatch/internal/rule"
+	"github.com/trailwatch/trailwatch/internal/schedule"
 	"github.com/trailwatch/trailwatch/internal/store"
 	"github.com/trailwatch/trailwatch/internal/transform"
 )
@@ -24,9 +25,10 @@ type Router struct {
 }
 
 type compiled struct {
-	route *config.Route
-	input *transform.Input // nil: the receiver's default message
-	rules map[string]bool  // nil: any rule
+	route  *config.Route
+	input  *transform.Input // nil: the receiver's default message
+	rules  map[string]bool  // nil: any rule
+	window *schedule.Window // nil: never muted by time
 }
 
 // New compiles the routes of cfg. With no routes, every rule goes to every
@@ -61,6 +63,14 @@ func New(cfg *config.Config) (*Router, error) {
 			for _, n := range r.Rules {
 				c.rules[n] = true
 			}
+		}
+		if r.MuteWindow != nil {
+			w, err := r.MuteWindow.Parse()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("route %s: mute_window: %w", name, err))
+				continue
+			}
+			c.window = w
 		}
 		if r.Input != nil || r.InputPath != "" || r.InputTransformer != nil {
 			var paths map[string]string
@@ -122,6 +132,15 @@ func (rt *Router) Deliveries(r *rule.Rule, ev *event.Event, now time.Time, muted
 		if !c.selects(r) || muted[c.route.Name] {
 			continue
 		}
+		// Inside its mute window a route holds its alerts until the window
+		// closes, or drops them.
+		var notBefore time.Time
+		if c.window != nil && c.window.Contains(now) {
+			if c.route.MuteWindow.Drop {
+				continue
+			}
+			notBefore = c.window.NextChange(now)
+		}
 		arn := c.route.RuleARN
 		if arn == "" {
 			arn = RuleARN(ev, r.Name)
@@ -139,7 +158,7 @@ func (rt *Router) Deliveries(r *rule.Rule, ev *event.Event, now time.Time, muted
 		}
 		for _, name := range c.route.Receivers {
 			every, max := reminders(c.route, r, rt.receivers[name])
-			d := store.Delivery{Receiver: name, Body: body, RuleARN: arn, RemindEvery: every, RemindMax: max}
+			d := store.Delivery{Receiver: name, Body: body, RuleARN: arn, RemindEvery: every, RemindMax: max, NotBefore: notBefore}
 			if slices.ContainsFunc(out, func(o store.Delivery) bool {
 				return o.Receiver == d.Receiver && string(o.Body) == string(d.Body)
 			}) {

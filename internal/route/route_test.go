@@ -137,3 +137,25 @@ func TestMutedRoutes(t *testing.T) {
 		t.Errorf("got %+v", got)
 	}
 }
+
+func TestMuteWindow(t *testing.T) {
+	cfg := &config.Config{
+		Receivers: []*config.Receiver{{Name: "a", Stdout: &config.StdoutConfig{}}, {Name: "b", Stdout: &config.StdoutConfig{}}},
+		Routes: []*config.Route{
+			{Name: "deferred", Receivers: []string{"a"}, MuteWindow: &config.Window{Days: "MON-FRI", From: "09:00", To: "18:00", TimeZone: "Asia/Tokyo"}},
+			{Name: "dropped", Receivers: []string{"b"}, MuteWindow: &config.Window{Days: "MON-FRI", From: "09:00", To: "18:00", TimeZone: "Asia/Tokyo", Drop: true}},
+		},
+	}
+	rt, rules, ev := setup(t, cfg)
+	jst, _ := time.LoadLocation("Asia/Tokyo")
+	inside := time.Date(2026, 11, 23, 10, 0, 0, 0, jst) // Monday 10:00
+	got, _ := rt.Deliveries(rules["root-signin"], ev, inside, nil)
+	if len(got) != 1 || got[0].Receiver != "a" || !got[0].NotBefore.Equal(time.Date(2026, 11, 23, 18, 0, 0, 0, jst)) {
+		t.Errorf("inside the window: %+v", got)
+	}
+	outside := time.Date(2026, 11, 23, 19, 0, 0, 0, jst)
+	got, _ = rt.Deliveries(rules["root-signin"], ev, outside, nil)
+	if len(got) != 2 || !got[0].NotBefore.IsZero() || !got[1].NotBefore.IsZero() {
+		t.Errorf("outside the window: %+v", got)
+	}
+}
