@@ -670,3 +670,42 @@ func TestSeed004IAMPolicyAlarm(t *testing.T) {
 		t.Errorf("the read-only call is named as behind the alarm:\n%s", b)
 	}
 }
+
+// A route's mute window (business hours) holds its alerts and sends them
+// when the window closes.
+func TestMuteWindowDefers(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m struct {
+			EventID string `json:"event_id"`
+		}
+		json.NewDecoder(r.Body).Decode(&m)
+		got <- m.EventID
+	}))
+	t.Cleanup(hook.Close)
+	dir := t.TempDir()
+	writeFile(t, dir+"/c.yaml", `
+receivers:
+  - name: hook
+    webhook: {url: "`+hook.URL+`"}
+routes:
+  - name: office
+    rules: [root-console-signin]
+    receivers: [hook]
+    mute_window: {days: MON-FRI, from: "09:00", to: "18:00", time_zone: Asia/Tokyo}
+`)
+	jst, _ := time.LoadLocation("Asia/Tokyo")
+	fake := clock.NewFake(time.Date(2026, 11, 23, 17, 0, 0, 0, jst)) // Monday 17:00, inside
+	a := start(t, Options{ConfigFiles: []string{dir + "/c.yaml"}, Clock: fake})
+	if code, body := post(t, a, envelope(rootLogin("mw-1")), nil); code != http.StatusOK {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	select {
+	case id := <-got:
+		t.Fatalf("sent inside the mute window: %s", id)
+	case <-time.After(300 * time.Millisecond):
+	}
+	fake.Set(time.Date(2026, 11, 23, 18, 0, 1, 0, jst))
+	advanceUntil(t, fake, got, time.Second, func(id string) bool { return id == "mw-1" })
+}
