@@ -23,6 +23,7 @@ package sqssrc
 //     applies), ChangeMessageVisibilityBatch is missing, and a visibility
 //     extension cannot be read back: the tests observe the requests the
 //     server is sent.
+//   - ApproximateNumberOfMessages counts in-flight messages as well.
 
 import (
 	"bytes"
@@ -60,6 +61,7 @@ type call struct {
 	Action     string
 	Visibility string // VisibilityTimeout, for ChangeMessageVisibility
 	Handle     string // ReceiptHandle
+	Queue      string // QueueUrl
 }
 
 // sqsServer is goaws behind a recorder of the actions it is sent.
@@ -87,7 +89,7 @@ func newSQSServer(t *testing.T) *sqsServer {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if err := r.ParseForm(); err == nil {
-			s.record(call{Action: r.Form.Get("Action"), Visibility: r.Form.Get("VisibilityTimeout"), Handle: r.Form.Get("ReceiptHandle")})
+			s.record(call{Action: r.Form.Get("Action"), Visibility: r.Form.Get("VisibilityTimeout"), Handle: r.Form.Get("ReceiptHandle"), Queue: r.Form.Get("QueueUrl")})
 		}
 		h.ServeHTTP(w, r)
 	}))
@@ -166,8 +168,10 @@ func (s *sqsServer) send(t *testing.T, queue, body string) string {
 	return aws.ToString(out.MessageId)
 }
 
-// messages returns the queue's visible and in-flight message counts.
-func (s *sqsServer) messages(t *testing.T, queue string) (visible, inFlight string) {
+// messages returns the queue's message counts: all of them, and those in
+// flight. (goaws's ApproximateNumberOfMessages counts the messages in flight
+// too; SQS's counts only the visible ones.)
+func (s *sqsServer) messages(t *testing.T, queue string) (all, inFlight string) {
 	t.Helper()
 	out, err := s.Client.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
 		QueueUrl:       aws.String(queue),

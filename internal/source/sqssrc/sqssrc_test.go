@@ -260,7 +260,287 @@ func TestSDKAgainstGoaws(t *testing.T) {
 	if vis != "0" || inflight != "0" {
 		t.Fatalf("after delete: %s visible, %s in flight", vis, inflight)
 	}
-	_ = errors.New
-	_ = fmt.Sprint
-	_ = clock.Real
+}
+
+// newSource is a source on queue with fast defaults for tests.
+func newSource(s *sqsServer, s3c S3API, c *collector, queue string, o Options) (*Source, *prometheus.Registry, *logBuffer) {
+	reg := prometheus.NewRegistry()
+	logs := &logBuffer{}
+	o.QueueURL = queue
+	if o.Pollers == 0 {
+		o.Pollers = 2
+	}
+	if o.WaitTime == 0 {
+		o.WaitTime = time.Second
+	}
+	if o.Clock == nil {
+		o.Clock = clock.NewFake(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
+	}
+	o.Logger = logs.logger()
+	o.Registerer = reg
+	var s3api S3API
+	if s3c != nil {
+		s3api = s3c
+	}
+	return New(s.Client, s3api, c.sink, o), reg, logs
+}
+
+func TestEventBridgeMessage(t *testing.T) {
+	ctx := testCtx(t)
+	s := newSQSServer(t)
+	q := s.createQueue(t, "eventbridge", nil)
+	c := newCollector()
+	src, reg, _ := newSource(s, nil, c, q, Options{})
+	s.send(t, q, ebEvent("11111111-aaaa-bbbb-cccc-000000000001"))
+	s.send(t, q, snsEnvelope(ebEvent("11111111-aaaa-bbbb-cccc-000000000002")))
+	stop := run(t, src)
+	c.wait(ctx, t, "two events", func(keys []string, _ int) bool { return len(keys) == 2 })
+	s.waitCalls(ctx, t, 2, action("DeleteMessage"))
+	keys, _ := c.snapshot()
+	want := map[string]bool{"11111111-aaaa-bbbb-cccc-000000000001": true, "11111111-aaaa-bbbb-cccc-000000000002": true}
+	for _, k := range keys {
+		if !want[k] {
+			t.Errorf("unexpected key %q", k)
+		}
+		delete(want, k)
+	}
+	if len(want) != 0 {
+		t.Errorf("missing %v", want)
+	}
+	stop()
+	if all, inflight := s.messages(t, q); all != "0" || inflight != "0" {
+		t.Errorf("queue: %s messages, %s in flight; want none", all, inflight)
+	}
+	if got := counterValue(t, reg, "trailwatch_source_sqs_messages_total", ResultDeleted); got != 2 {
+		t.Errorf("deleted messages = %v, want 2", got)
+	}
+	if got := counterValue(t, reg, "trailwatch_source_sqs_events_total", ""); got != 2 {
+		t.Errorf("events = %v, want 2", got)
+	}
+}
+
+func TestS3Notifications(t *testing.T) {
+	key, body, ids := exampleFile(t)
+	const bucket = "trail-bucket"
+	digest := "AWSLogs/218007301253/CloudTrail-Digest/us-east-1/2023/07/10/218007301253_CloudTrail-Digest_us-east-1_trail_us-east-1_20230710T1215Z.json.gz"
+	cases := []struct {
+		name string
+		body string
+	}{
+		{"s3 notification", s3Notification(bucket, key, digest)},
+		{"s3 notification via sns", snsEnvelope(s3Notification(bucket, key))},
+		{"s3 notification via sns, raw delivery", s3Notification(bucket, key)},
+		{"cloudtrail sns message", snsEnvelope(`{"s3Bucket":"` + bucket + `","s3ObjectKey":["` + key + `"]}`)},
+	}
+	s3c := newS3Server(t)
+	putObject(t, s3c, bucket, key, body)
+	// The digest is not a log file; fetching it would fail the message.
+	putObject(t, s3c, bucket, digest, []byte("not a log file"))
+	s := newSQSServer(t)
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			q := s.createQueue(t, fmt.Sprintf("s3-notification-%d", i), nil)
+			c := newCollector()
+			src, reg, _ := newSource(s, s3c, c, q, Options{BatchSize: 7})
+			before := s.count(action("DeleteMessage"))
+			s.send(t, q, tc.body)
+			stop := run(t, src)
+			s.waitCalls(ctx, t, before+1, action("DeleteMessage"))
+			stop()
+			keys, calls := c.snapshot()
+			if strings.Join(keys, ",") != strings.Join(ids, ",") {
+				t.Errorf("sink got %d events, want the file's %d in order", len(keys), len(ids))
+			}
+			if want := (len(ids) + 6) / 7; calls != want {
+				t.Errorf("sink calls = %d, want %d (batches of 7)", calls, want)
+			}
+			if got := counterValue(t, reg, "trailwatch_source_sqs_objects_total", ""); got != 1 {
+				t.Errorf("objects fetched = %v, want 1", got)
+			}
+		})
+	}
+}
+
+func TestS3TestEventDeleted(t *testing.T) {
+	ctx := testCtx(t)
+	s := newSQSServer(t)
+	q := s.createQueue(t, "test-event", nil)
+	c := newCollector()
+	src, reg, _ := newSource(s, nil, c, q, Options{})
+	s.send(t, q, s3TestEvent)
+	stop := run(t, src)
+	s.waitCalls(ctx, t, 1, action("DeleteMessage"))
+	stop() // the counters are final once Run returns
+	if _, calls := c.snapshot(); calls != 0 {
+		t.Errorf("sink called %d times for a test event", calls)
+	}
+	if got := counterValue(t, reg, "trailwatch_source_sqs_messages_total", ResultTestEvent); got != 1 {
+		t.Errorf("test events = %v, want 1", got)
+	}
+}
+
+func TestSameEventTwice(t *testing.T) {
+	ctx := testCtx(t)
+	s := newSQSServer(t)
+	q := s.createQueue(t, "same-event", nil)
+	c := newCollector()
+	src, _, _ := newSource(s, nil, c, q, Options{})
+	const id = "22222222-aaaa-bbbb-cccc-000000000001"
+	s.send(t, q, ebEvent(id))
+	s.send(t, q, snsEnvelope(ebEvent(id)))
+	run(t, src)
+	c.wait(ctx, t, "two deliveries", func(keys []string, _ int) bool { return len(keys) == 2 })
+	keys, _ := c.snapshot()
+	if keys[0] != id || keys[1] != id {
+		t.Errorf("keys = %v, want %s twice (dedup is the store's job)", keys, id)
+	}
+}
+
+// TestFailuresGoToDLQ: a message that fails is never deleted; it is
+// redelivered and the queue's redrive policy moves it to the DLQ.
+func TestFailuresGoToDLQ(t *testing.T) {
+	cases := []struct {
+		name     string
+		body     string
+		sinkErr  error
+		wantSink bool // whether the sink is reached
+		wantLog  string
+	}{
+		{"sink error", ebEvent("33333333-aaaa-bbbb-cccc-000000000001"), errors.New("store down"), true, "store down"},
+		{"bad json", `{"detail-type": "AWS API Call via CloudTrail", "detail": {`, nil, false, "bad message"},
+		{"not an event", `{"hello":"world"}`, nil, false, "bad message"},
+		{"missing object", s3Notification("trail-bucket", "AWSLogs/1/CloudTrail/us-east-1/2024/05/01/missing.json.gz"), nil, false, "NoSuchKey"},
+	}
+	s := newSQSServer(t)
+	s3c := newS3Server(t)
+	putObject(t, s3c, "trail-bucket", "placeholder", []byte("{}"))
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			dlqName := fmt.Sprintf("fail-%d-dlq", i)
+			dlq := s.createQueue(t, dlqName, nil)
+			q := s.createQueue(t, fmt.Sprintf("fail-%d", i), map[string]string{
+				"RedrivePolicy": `{"maxReceiveCount":"2","deadLetterTargetArn":"arn:aws:sqs:us-east-1:` + testAccount + `:` + dlqName + `"}`,
+			})
+			c := newCollector()
+			c.fail = tc.sinkErr
+			src, reg, logs := newSource(s, s3c, c, q, Options{RetryDelay: -1, Pollers: 1})
+			id := s.send(t, q, tc.body)
+			run(t, src)
+			// The DLQ receives the message, with its body intact.
+			var got string
+			for got == "" {
+				out, err := s.Client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(dlq), WaitTimeSeconds: 2})
+				if err != nil {
+					t.Fatalf("receive from dlq: %v", err)
+				}
+				if len(out.Messages) > 0 {
+					got = aws.ToString(out.Messages[0].Body)
+				}
+			}
+			if got != tc.body {
+				t.Errorf("dlq body = %q, want the message", got)
+			}
+			if n := s.count(func(c call) bool { return c.Action == "DeleteMessage" && c.Queue == q }); n != 0 {
+				t.Errorf("%d deletes of a failing message", n)
+			}
+			_, calls := c.snapshot()
+			if tc.wantSink && calls < 2 {
+				t.Errorf("sink called %d times, want at least maxReceiveCount (2)", calls)
+			}
+			if !tc.wantSink && calls != 0 {
+				t.Errorf("sink called %d times", calls)
+			}
+			if f := counterValue(t, reg, "trailwatch_source_sqs_messages_total", ResultFailed); f < 2 {
+				t.Errorf("failed messages = %v, want at least 2", f)
+			}
+			if d := counterValue(t, reg, "trailwatch_source_sqs_messages_total", ResultDeleted); d != 0 {
+				t.Errorf("deleted messages = %v, want 0", d)
+			}
+			l := logs.String()
+			for _, want := range []string{"message_id=" + id, "receive_count=", tc.wantLog} {
+				if !strings.Contains(l, want) {
+					t.Errorf("log lacks %q:\n%s", want, l)
+				}
+			}
+		})
+	}
+}
+
+// TestVisibilityExtended: while the sink blocks, the message's visibility
+// is extended every half visibility timeout of the (fake) clock; it is
+// deleted once the sink returns.
+func TestVisibilityExtended(t *testing.T) {
+	ctx := testCtx(t)
+	s := newSQSServer(t)
+	q := s.createQueue(t, "extend", nil)
+	fake := clock.NewFake(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	c := newCollector()
+	c.block = func(ctx context.Context, n int) error {
+		close(entered)
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	src, reg, _ := newSource(s, nil, c, q, Options{Pollers: 1, VisibilityTimeout: 60 * time.Second, Clock: fake})
+	s.send(t, q, ebEvent("44444444-aaaa-bbbb-cccc-000000000001"))
+	stop := run(t, src)
+	<-entered
+	extend := func(cl call) bool { return cl.Action == "ChangeMessageVisibility" && cl.Visibility == "60" }
+	for i := 1; i <= 3; i++ {
+		if err := fake.WaitTimers(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		if n := s.count(extend); n != i-1 {
+			t.Fatalf("before advancing: %d extensions, want %d", n, i-1)
+		}
+		fake.Advance(30 * time.Second)
+		s.waitCalls(ctx, t, i, extend)
+	}
+	if n := s.count(action("DeleteMessage")); n != 0 {
+		t.Fatalf("deleted while the sink blocks")
+	}
+	if all, inflight := s.messages(t, q); all != "1" || inflight != "1" {
+		t.Errorf("while processing: %s messages, %s in flight; want 1, 1", all, inflight)
+	}
+	close(release)
+	s.waitCalls(ctx, t, 1, action("DeleteMessage"))
+	stop()
+	if got := counterValue(t, reg, "trailwatch_source_sqs_visibility_extensions_total", ""); got != 3 {
+		t.Errorf("extensions = %v, want 3", got)
+	}
+}
+
+// TestStopLeavesMessage: a stop while the sink works leaves the message for
+// redelivery (not deleted), and Run returns.
+func TestStopLeavesMessage(t *testing.T) {
+	s := newSQSServer(t)
+	q := s.createQueue(t, "stop", nil)
+	entered := make(chan struct{})
+	c := newCollector()
+	c.block = func(ctx context.Context, n int) error {
+		close(entered)
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	src, reg, _ := newSource(s, nil, c, q, Options{Pollers: 3})
+	s.send(t, q, ebEvent("55555555-aaaa-bbbb-cccc-000000000001"))
+	stop := run(t, src)
+	<-entered
+	stop()
+	if n := s.count(action("DeleteMessage")); n != 0 {
+		t.Errorf("%d deletes after a stop mid-message", n)
+	}
+	if all, inflight := s.messages(t, q); all != "1" || inflight != "1" {
+		t.Errorf("after stop: %s messages, %s in flight; want the message in flight (redelivered later)", all, inflight)
+	}
+	if got := counterValue(t, reg, "trailwatch_source_sqs_messages_total", ResultFailed); got != 1 {
+		t.Errorf("failed = %v, want 1", got)
+	}
 }
