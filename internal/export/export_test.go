@@ -2,8 +2,10 @@ package export
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -118,5 +120,110 @@ func TestCloudFormation(t *testing.T) {
 			}
 			t.Logf("%d rules, %d receivers, %d routes", len(cfg.Rules), len(cfg.Receivers), len(cfg.Routes))
 		})
+	}
+}
+
+func TestTerraform(t *testing.T) {
+	t.Parallel()
+	for _, c := range cases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.o.Command = "trailwatch export terraform (test " + c.name + ")"
+			got, err := Terraform(c.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, c.name+".tf.golden", got)
+			if err := checkHCL(string(got)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// checkHCL is a small syntax check of HCL (hashicorp/hcl is not a
+// dependency): strings are closed, brackets balance outside strings and
+// comments, template interpolations are closed, and every top-level line
+// is a block header, an attribute of a block or a comment.
+func checkHCL(src string) error {
+	var stack []byte
+	line := 1
+	closing := map[byte]byte{')': '(', ']': '[', '}': '{'}
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '\n':
+			line++
+		case c == '#' || (c == '/' && i+1 < len(src) && src[i+1] == '/'):
+			for i < len(src) && src[i] != '\n' {
+				i++
+			}
+			i--
+		case c == '"':
+			// A quoted template: escapes and ${...} interpolations.
+			i++
+			for ; ; i++ {
+				if i >= len(src) || src[i] == '\n' {
+					return fmt.Errorf("line %d: unterminated string", line)
+				}
+				if src[i] == '\\' {
+					i++
+					continue
+				}
+				if src[i] == '$' && i+1 < len(src) && src[i+1] == '$' {
+					i++
+					continue
+				}
+				if src[i] == '$' && i+1 < len(src) && src[i+1] == '{' {
+					end := strings.IndexByte(src[i:], '}')
+					if end < 0 || strings.ContainsAny(src[i:i+end], "\n\"") {
+						return fmt.Errorf("line %d: unterminated interpolation", line)
+					}
+					i += end
+					continue
+				}
+				if src[i] == '"' {
+					break
+				}
+			}
+		case c == '(' || c == '[' || c == '{':
+			stack = append(stack, c)
+		case closing[c] != 0:
+			if len(stack) == 0 || stack[len(stack)-1] != closing[c] {
+				return fmt.Errorf("line %d: unbalanced %q", line, c)
+			}
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(stack) > 0 {
+		return fmt.Errorf("end of file: %d unclosed brackets (%q)", len(stack), stack)
+	}
+	header := regexp.MustCompile(`^(terraform|locals|provider "[a-z0-9_]+"|variable "[a-z0-9_]+"|output "[a-z0-9_]+"|(resource|data) "[a-z0-9_]+" "[a-z0-9_]+") \{(\})?$`)
+	for i, l := range strings.Split(src, "\n") {
+		if l == "" || l == "}" || strings.HasPrefix(l, "#") || strings.HasPrefix(l, " ") {
+			continue
+		}
+		if !header.MatchString(l) {
+			return fmt.Errorf("line %d: not a block header: %s", i+1, l)
+		}
+	}
+	return nil
+}
+
+func TestCheckHCL(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{
+		"resource \"a\" \"b\" {\n  x = \"y\n}\n",
+		"resource \"a\" \"b\" {\n  x = [1, 2\n}\n",
+		"locals {\n  x = \"${a\"\n}\n",
+		"locals {\n  x = 1\n",
+		"locals {\n  x = 1\n}\nx = 2\n",
+	} {
+		if checkHCL(bad) == nil {
+			t.Errorf("checkHCL accepted %q", bad)
+		}
+	}
+	if err := checkHCL("locals {\n  x = \"$${a} ${b}\" # }\n  y = { \"k\" : [1] }\n}\n"); err != nil {
+		t.Error(err)
 	}
 }
