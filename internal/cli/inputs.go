@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -8,12 +9,23 @@ import (
 	"strings"
 
 	"github.com/trailwatch/trailwatch/internal/event"
+	"github.com/trailwatch/trailwatch/internal/source/s3src"
 )
 
-// input is one file (or stdin) to scan.
+// input is one file (or stdin, or an S3 object) to scan.
 type input struct {
-	path string // "-" for stdin
-	size int64  // bytes on disk; 0 when unknown
+	path string // "-" for stdin; s3://bucket/key for an object
+	size int64  // bytes on disk or in S3; 0 when unknown
+
+	obj    *s3src.Object // set for an S3 object
+	client s3src.Client  // reads obj
+}
+
+// inputOptions says how to read s3:// arguments and which CloudTrail log
+// files to keep (by account, region and delivery time).
+type inputOptions struct {
+	s3       s3src.Options // Bucket and Prefix are set per argument
+	filtered bool          // whether --accounts, --regions, --since or --until were given
 }
 
 // logExtensions are the file names a directory walk picks up: CloudTrail
@@ -35,12 +47,29 @@ func isLogName(name string) bool {
 // A file named explicitly is always read; inside directories only log-like
 // names are, and hidden entries and CloudTrail digest files are skipped.
 // Notes about skipped files go to note.
-func collectInputs(paths []string, note func(string)) ([]input, error) {
+//
+// An s3://bucket/prefix argument lists the bucket (see s3src.List); with
+// the filter flags, local files with CloudTrail log file names are
+// filtered the same way.
+func collectInputs(ctx context.Context, paths []string, opts inputOptions, note func(string)) ([]input, error) {
 	var ins []input
 	var errs []string
+	keep := func(string) bool { return true }
+	if opts.filtered {
+		keep = opts.s3.Filter()
+	}
+	clients := map[string]s3src.Client{}
 	for _, p := range paths {
 		if p == "-" {
 			ins = append(ins, input{path: "-"})
+			continue
+		}
+		if strings.HasPrefix(p, "s3://") {
+			objs, err := listS3(ctx, p, opts.s3, clients, note)
+			if err != nil {
+				errs = append(errs, err.Error())
+			}
+			ins = append(ins, objs...)
 			continue
 		}
 		fi, err := os.Stat(p)
@@ -53,7 +82,9 @@ func collectInputs(paths []string, note func(string)) ([]input, error) {
 				note(fmt.Sprintf("%s: CloudTrail digest file, skipped", p))
 				continue
 			}
-			ins = append(ins, input{path: p, size: fi.Size()})
+			if keep(p) {
+				ins = append(ins, input{path: p, size: fi.Size()})
+			}
 			continue
 		}
 		digests := 0
@@ -76,6 +107,9 @@ func collectInputs(paths []string, note func(string)) ([]input, error) {
 				digests++
 				return nil
 			}
+			if !keep(name) {
+				return nil
+			}
 			info, err := d.Info()
 			if err != nil {
 				errs = append(errs, err.Error())
@@ -93,6 +127,45 @@ func collectInputs(paths []string, note func(string)) ([]input, error) {
 	}
 	if len(errs) > 0 {
 		return ins, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return ins, nil
+}
+
+// listS3 lists the objects of an s3://bucket/prefix argument, with one
+// client per bucket (buckets may be in different regions).
+func listS3(ctx context.Context, url string, o s3src.Options, clients map[string]s3src.Client, note func(string)) ([]input, error) {
+	bucket, prefix, err := s3src.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	o.Bucket, o.Prefix = bucket, prefix
+	c, ok := clients[bucket]
+	if !ok {
+		sc, err := s3src.NewClient(ctx, o)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", url, err)
+		}
+		c = sc
+		clients[bucket] = c
+	}
+	objs, st, err := s3src.List(ctx, c, o)
+	if err != nil {
+		return nil, err
+	}
+	msg := fmt.Sprintf("%s: %d object(s), %s", url, st.Objects, humanBytes(st.Bytes))
+	if st.Filtered > 0 {
+		msg += fmt.Sprintf("; %d folder(s) or file(s) left out by account, region or time", st.Filtered)
+	}
+	if st.Digests > 0 {
+		msg += fmt.Sprintf("; %d CloudTrail digest file(s) skipped", st.Digests)
+	}
+	if !st.Layout && st.Objects > 0 {
+		msg += " (not in the CloudTrail layout: listed as is)"
+	}
+	note(msg)
+	ins := make([]input, len(objs))
+	for i := range objs {
+		ins[i] = input{path: objs[i].URL(), size: objs[i].Size, obj: &objs[i], client: c}
 	}
 	return ins, nil
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,9 +20,10 @@ import (
 	"github.com/trailwatch/trailwatch/internal/alert"
 	"github.com/trailwatch/trailwatch/internal/event"
 	"github.com/trailwatch/trailwatch/internal/rule"
+	"github.com/trailwatch/trailwatch/internal/source/s3src"
 )
 
-const scanHelp = "scan [--rules PATH]... [--format text|json] [flags] PATH..."
+const scanHelp = "scan [--rules PATH]... [--format text|json] [flags] PATH|s3://BUCKET/PREFIX..."
 
 func runScan(ctx context.Context, args []string, env *Env) (int, error) {
 	fs := newFlagSet("scan", env, scanHelp)
@@ -34,10 +36,40 @@ func runScan(ctx context.Context, args []string, env *Env) (int, error) {
 	strict := fs.Bool("strict", false, "exit 2 when any record or file could not be read (they are always reported)")
 	quiet := fs.Bool("quiet", false, "no summary line on stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `FILE` (for development)")
+	since := fs.String("since", "", "only log files delivered since `TIME`: a duration before now (7d, 36h), an RFC 3339 time or a date")
+	until := fs.String("until", "", "only log files delivered before `TIME` (and up to an hour after, for late events); same forms as --since")
+	accounts := fs.String("accounts", "", "only log files of these account IDs (`a,b`)")
+	regions := fs.String("regions", "", "only log files of these regions (`r1,r2`)")
+	endpoint := fs.String("endpoint-url", "", "S3-compatible endpoint `URL` for s3:// inputs (path-style addressing)")
+	region := fs.String("region", "", "AWS `region` of s3:// buckets (found from the bucket when not given)")
+	roleARN := fs.String("role-arn", "", "IAM role `ARN` to assume for reading s3:// buckets (another account's)")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return ExitFailure, err
 	}
+	workersSet := false
+	fs.Visit(func(f *flag.Flag) { workersSet = workersSet || f.Name == "workers" })
+	inOpts := inputOptions{s3: s3src.Options{
+		Accounts: splitList(*accounts), Regions: splitList(*regions),
+		Endpoint: *endpoint, Region: *region, RoleARN: *roleARN,
+	}}
+	for _, t := range []struct {
+		name, value string
+		dst         *time.Time
+	}{{"since", *since, &inOpts.s3.Since}, {"until", *until, &inOpts.s3.Until}} {
+		if t.value == "" {
+			continue
+		}
+		v, err := s3src.ParseTime(t.value, env.Now())
+		if err != nil {
+			return ExitFailure, fmt.Errorf("--%s: %w", t.name, err)
+		}
+		*t.dst = v
+	}
+	if !inOpts.s3.Since.IsZero() && !inOpts.s3.Until.IsZero() && !inOpts.s3.Since.Before(inOpts.s3.Until) {
+		return ExitFailure, fmt.Errorf("--since %s is not before --until %s", *since, *until)
+	}
+	inOpts.filtered = *since != "" || *until != "" || *accounts != "" || *regions != ""
 	if *format != "text" && *format != "json" {
 		return ExitFailure, fmt.Errorf("--format: %q is not text or json", *format)
 	}
@@ -75,19 +107,31 @@ func runScan(ctx context.Context, args []string, env *Env) (int, error) {
 	}
 
 	s := &scanner{env: env, set: set, start: env.Now()}
-	ins, inputErr := collectInputs(paths, func(msg string) { fmt.Fprintf(env.Stderr, "trailwatch scan: %s\n", msg) })
+	inOpts.s3.Concurrency = max(*workers, s3src.DefaultConcurrency)
+	ins, inputErr := collectInputs(ctx, paths, inOpts, func(msg string) { fmt.Fprintf(env.Stderr, "trailwatch scan: %s\n", msg) })
 	if inputErr != nil {
 		fmt.Fprintf(env.Stderr, "trailwatch scan: %v\n", inputErr)
 	}
 	for _, in := range ins {
 		s.totalBytes += in.size
+		if in.obj != nil {
+			s.objects = true
+		}
 	}
 	s.files = len(ins)
+	if s.objects && !workersSet {
+		// Reading S3 waits on the network more than on the CPU.
+		*workers = max(*workers, s3src.DefaultConcurrency)
+	}
 
-	var prog *progressBar
+	var prog interface{ stop() }
 	if showProgress {
 		s.clearLine = "\r\033[K"
-		prog = startProgress(env, s)
+		if s.objects {
+			prog = startObjectProgress(env, s)
+		} else {
+			prog = startProgress(env, s)
+		}
 	}
 	var w alertWriter
 	if *format == "json" {
@@ -157,6 +201,7 @@ type scanner struct {
 	start time.Time
 
 	files        int
+	objects      bool // some inputs are S3 objects
 	totalBytes   int64
 	filesDone    atomic.Int64
 	bytesRead    atomic.Int64
@@ -176,14 +221,21 @@ type job struct {
 func (s *scanner) run(ctx context.Context, ins []input, workers int, w alertWriter) (alerts, dups int, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	jobs := make([]*job, len(ins))
+	// Jobs are made as workers take them, so a backfill of many objects
+	// holds buffers for a few of them only; the writer takes them from
+	// ordered in input order.
 	queue := make(chan *job)
-	for i, in := range ins {
-		jobs[i] = &job{in: in, out: make(chan alert.Alert, 256)}
-	}
+	ordered := make(chan *job, 2*workers)
 	go func() {
 		defer close(queue)
-		for _, j := range jobs {
+		defer close(ordered)
+		for _, in := range ins {
+			j := &job{in: in, out: make(chan alert.Alert, 256)}
+			select {
+			case ordered <- j:
+			case <-ctx.Done():
+				return
+			}
 			select {
 			case queue <- j:
 			case <-ctx.Done():
@@ -192,7 +244,7 @@ func (s *scanner) run(ctx context.Context, ins []input, workers int, w alertWrit
 		}
 	}()
 	var wg sync.WaitGroup
-	for range min(workers, len(jobs)) {
+	for range min(workers, len(ins)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -206,7 +258,7 @@ func (s *scanner) run(ctx context.Context, ins []input, workers int, w alertWrit
 	seen := make(map[string]struct{})
 	var werr error
 drain:
-	for _, j := range jobs {
+	for j := range ordered {
 		for {
 			var a alert.Alert
 			var ok bool
@@ -250,9 +302,18 @@ func (s *scanner) scanInput(ctx context.Context, j *job) {
 	defer s.filesDone.Add(1)
 	var r io.Reader
 	name := j.in.path
-	if name == "-" {
+	switch {
+	case j.in.obj != nil:
+		body, err := s3src.Open(ctx, j.in.client, *j.in.obj)
+		if err != nil {
+			s.recordError(err)
+			return
+		}
+		defer body.Close()
+		r = body
+	case name == "-":
 		r = s.env.Stdin
-	} else {
+	default:
 		f, err := os.Open(name)
 		if err != nil {
 			s.recordError(err)
@@ -432,4 +493,77 @@ func startCPUProfile(path string) (stop func(), err error) {
 		return nil, fmt.Errorf("--cpuprofile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// objectProgress redraws the status line of a scan that reads S3 objects:
+// objects, bytes, events/s and the time left at the rate so far (the
+// listing gave every object's size).
+type objectProgress struct {
+	s    *scanner
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+func startObjectProgress(env *Env, s *scanner) *objectProgress {
+	p := &objectProgress{s: s, done: make(chan struct{})}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		t := time.NewTicker(progressEvery)
+		defer t.Stop()
+		for {
+			line := p.s.objectLine(env.Now())
+			s.errMu.Lock()
+			fmt.Fprint(env.Stderr, "\r\033[K"+line)
+			s.errMu.Unlock()
+			select {
+			case <-t.C:
+			case <-p.done:
+				fmt.Fprint(env.Stderr, "\r\033[K")
+				return
+			}
+		}
+	}()
+	return p
+}
+
+func (p *objectProgress) stop() {
+	close(p.done)
+	p.wg.Wait()
+}
+
+// objectLine is the progress line at now.
+func (s *scanner) objectLine(now time.Time) string {
+	elapsed := now.Sub(s.start).Seconds()
+	events, read := s.events.Load(), s.bytesRead.Load()
+	rate := 0.0
+	eta := "-"
+	if elapsed > 0 {
+		rate = float64(events) / elapsed
+		if read > 0 && s.totalBytes > read {
+			left := float64(s.totalBytes-read) / (float64(read) / elapsed)
+			eta = time.Duration(left * float64(time.Second)).Round(time.Second).String()
+		} else if read >= s.totalBytes {
+			eta = "0s"
+		}
+	}
+	const width = 24
+	n := 0
+	if s.totalBytes > 0 {
+		n = int(min(float64(read)/float64(s.totalBytes), 1) * width)
+	}
+	return fmt.Sprintf("[%s%s] objects %d/%d  %s/%s  %d events  %.0f events/s  ETA %s",
+		strings.Repeat("=", n), strings.Repeat(" ", width-n),
+		s.filesDone.Load(), s.files, humanBytes(read), humanBytes(s.totalBytes), events, rate, eta)
 }

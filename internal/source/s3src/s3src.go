@@ -118,6 +118,8 @@ func NewClient(ctx context.Context, o Options) (*s3.Client, error) {
 		cfg.Credentials = aws.NewCredentialsCache(provider)
 	}
 	endpoint := func(so *s3.Options) {
+		// S3-compatible servers may send no checksum: not worth a log line.
+		so.DisableLogOutputChecksumValidationSkipped = true
 		if o.Endpoint != "" {
 			so.BaseEndpoint = aws.String(o.Endpoint)
 			so.UsePathStyle = true
