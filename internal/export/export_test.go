@@ -11,6 +11,7 @@ import (
 
 	"github.com/trailwatch/trailwatch/internal/config"
 	"github.com/trailwatch/trailwatch/internal/rule"
+	"github.com/trailwatch/trailwatch/pattern"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -225,5 +226,59 @@ func TestCheckHCL(t *testing.T) {
 	}
 	if err := checkHCL("locals {\n  x = \"$${a} ${b}\" # }\n  y = { \"k\" : [1] }\n}\n"); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestNarrowedPatternsKeepRuleMatches: every event a built-in rule's tests
+// expect it to match is forwarded by the narrowed patterns (narrowing only
+// drops what no rule can match).
+func TestNarrowedPatternsKeepRuleMatches(t *testing.T) {
+	t.Parallel()
+	rules := builtinRules(t)
+	p, err := BuildPatterns(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.APICalls) < 2 {
+		t.Errorf("%d API-call patterns, want them split under %d characters", len(p.APICalls), MaxPatternSize)
+	}
+	var pats []*pattern.Pattern
+	for _, b := range append([][]byte{p.SignIn}, p.APICalls...) {
+		if len(b) > MaxPatternSize {
+			t.Errorf("pattern of %d characters", len(b))
+		}
+		pt, err := rule.ParsePattern(b)
+		if err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		pats = append(pats, pt)
+	}
+	checked := 0
+	for _, r := range rules {
+		for _, tc := range r.Tests {
+			if !tc.Expect {
+				continue
+			}
+			forwarded := false
+			for _, pt := range pats {
+				if ok, _ := pattern.Matches(pt, tc.Event.JSON); ok {
+					forwarded = true
+					break
+				}
+			}
+			if !forwarded {
+				t.Errorf("rule %s, test %q (%s): not forwarded", r.Name, tc.Name, tc.Source)
+			}
+			checked++
+		}
+	}
+	t.Logf("%d rules, %d matching test events forwarded; %d API-call patterns", len(rules), checked, len(p.APICalls))
+	// Without rules nothing is narrowed.
+	all, err := BuildPatterns(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all.APICalls) != 1 || string(all.APICalls[0]) != `{"detail-type":["AWS API Call via CloudTrail"]}` {
+		t.Errorf("unnarrowed: %s", all.APICalls)
 	}
 }
