@@ -87,7 +87,7 @@ func cases(t *testing.T) []struct {
 		{"sqs", Options{QueueARN: "arn:aws:sqs:ap-northeast-1:123456789012:trailwatch-events", ReadOnlyEvents: true},
 			map[string]string{"AWS::Region": "ap-northeast-1"}},
 		{"sqs-fifo-orgtrail", Options{QueueARN: "arn:aws:sqs:us-east-1:123456789012:trailwatch.fifo", OrganizationTrailBucket: "org-trail-logs"},
-			nil},
+			map[string]string{"AWS::Region": "us-east-2"}}, // a forwarding region
 	}
 }
 
