@@ -281,9 +281,9 @@ func BenchmarkBackfill(b *testing.B) {
 	for _, p := range placed {
 		size += int64(len(p.Body))
 	}
-	b.SetBytes(size)
 	for _, workers := range []string{"4", "16"} {
 		b.Run("workers="+workers, func(b *testing.B) {
+			b.SetBytes(size)
 			var events int64
 			for b.Loop() {
 				var errb bytes.Buffer
