@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailwatch/trailwatch/internal/alarm"
 	"github.com/trailwatch/trailwatch/internal/alert"
 	"github.com/trailwatch/trailwatch/internal/store"
 )
@@ -128,5 +129,88 @@ func BenchmarkComplete(b *testing.B) {
 			wg.Wait()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "completes/s")
 		})
+	}
+}
+
+// BenchmarkRecordDatapoints records batches of 100 new events without
+// alerts, each giving the metric filters d datapoints: one that names the
+// event (value 1) and d-1 default values (0) of other metrics, as the 14
+// CIS filters with default values do. A thousand events share a 10-second
+// bucket.
+func BenchmarkRecordDatapoints(b *testing.B) {
+	for _, d := range []int{0, 1, 14} {
+		b.Run(fmt.Sprintf("datapoints=%d", d), func(b *testing.B) {
+			s, err := Open(b.Context(), filepath.Join(b.TempDir(), "tw.db"), Options{Synchronous: "FULL"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+			batch := make([]store.Seen, 100)
+			n := 0
+			for b.Loop() {
+				for i := range batch {
+					n++
+					id := fmt.Sprintf("event-%d", n)
+					at := base.Add(time.Duration(n) * 10 * time.Millisecond)
+					var dps []alarm.Datapoint
+					for m := range d {
+						dp := alarm.Datapoint{Namespace: "CloudTrailMetrics", Metric: fmt.Sprintf("CIS%d", (n+m)%14), Time: at}
+						if m == 0 {
+							dp.Value, dp.EventKey = 1, id
+						}
+						dps = append(dps, dp)
+					}
+					batch[i] = store.Seen{EventKey: id, EventTime: at, Datapoints: dps}
+				}
+				if _, err := s.Record(b.Context(), batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkLoadDatapoints loads 100,000 datapoints (14 metrics, one hour:
+// 5,040 buckets, the first 100 keys of each) and rebuilds an alarm.Series
+// from them: what an evaluation over an hour's range reads.
+func BenchmarkLoadDatapoints(b *testing.B) {
+	s, err := Open(b.Context(), filepath.Join(b.TempDir(), "tw.db"), Options{Synchronous: "NORMAL"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	const total = 100_000
+	var metrics []string
+	for m := range 14 {
+		metrics = append(metrics, alarm.MetricKey("CloudTrailMetrics", fmt.Sprintf("CIS%d", m), nil))
+	}
+	batch := make([]store.Seen, 0, 1000)
+	for n := range total {
+		id := fmt.Sprintf("event-%d", n)
+		at := base.Add(time.Duration(n) * time.Hour / total)
+		batch = append(batch, store.Seen{EventKey: id, EventTime: at, Datapoints: []alarm.Datapoint{{
+			Namespace: "CloudTrailMetrics", Metric: fmt.Sprintf("CIS%d", n%14), Time: at, Value: float64(n % 3), EventKey: id,
+		}}})
+		if len(batch) == cap(batch) {
+			if _, err := s.Record(b.Context(), batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	now := base.Add(time.Hour)
+	for b.Loop() {
+		bs, err := s.Datapoints(b.Context(), metrics, base)
+		if err != nil {
+			b.Fatal(err)
+		}
+		series := alarm.NewSeries(0)
+		series.Replace(now, bs)
+		if n := series.Len(); n != total {
+			b.Fatalf("%d datapoints, want %d", n, total)
+		}
 	}
 }

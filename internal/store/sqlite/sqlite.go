@@ -18,6 +18,7 @@ import (
 	"math"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -54,7 +55,7 @@ type Store struct {
 	// Statements Record runs for every event, prepared once on the writer.
 	insEvent, findFold, insAlert, foldAlert, insDelivery *sql.Stmt
 	// Statements summing datapoints.
-	upBucket, upValue, countKeys, insKey *sql.Stmt
+	upBucket, upValue *sql.Stmt
 	// Statements of the outbox's claims and outcomes.
 	claim, completeDelivery, completeAlert, retry, deadDelivery, deadAlert *sql.Stmt
 	// Statements on the readers.
@@ -82,18 +83,18 @@ const (
 		(id, alert_id, receiver, reminder, origin, state, notification, queued_at, due_at, remind_every, remind_max)
 		VALUES (?, ?, ?, 0, ?, 'pending', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 
-	// A bucket's aggregates and its values' counts sum with upserts; the
-	// first KeysPerBucket event keys are kept.
+	// A bucket's aggregates and its values' counts sum with upserts; its
+	// event keys are appended while it holds fewer than KeysPerBucket (a
+	// batch appends at most that many: readers keep the first ones).
 	sqlUpBucket = `INSERT INTO metric_buckets
-		(metric, bucket, unit, namespace, name, dimensions, count, sum, min, max)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(metric, bucket, unit, namespace, name, dimensions, count, sum, min, max, nkeys, keys)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (metric, bucket, unit) DO UPDATE SET count = count + excluded.count,
-			sum = sum + excluded.sum, min = MIN(min, excluded.min), max = MAX(max, excluded.max)`
+			sum = sum + excluded.sum, min = MIN(min, excluded.min), max = MAX(max, excluded.max),
+			keys = CASE WHEN nkeys >= ?13 THEN keys ELSE keys || excluded.keys END,
+			nkeys = CASE WHEN nkeys >= ?13 THEN nkeys ELSE nkeys + excluded.nkeys END`
 	sqlUpValue = `INSERT INTO metric_values (metric, bucket, unit, value, n) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (metric, bucket, unit, value) DO UPDATE SET n = n + excluded.n`
-	sqlCountKeys = `SELECT COUNT(*) FROM metric_events WHERE metric = ? AND bucket = ?`
-	sqlInsKey    = `INSERT INTO metric_events (metric, bucket, event_key, unit, value) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING`
 
 	sqlClaim = `UPDATE deliveries
 		SET state = 'running', due_at = ?, attempts = attempts + 1, token = ?, owner = ?
@@ -182,7 +183,9 @@ CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries(done_at) WHERE state = 
 CREATE INDEX IF NOT EXISTS deliveries_origin ON deliveries(origin) WHERE reminder > 0 AND state IN ('pending', 'running');
 
 -- Metric datapoints, summed per metric (alarm.MetricKey), 10-second bucket
--- (unix seconds / 10) and unit: rows several writers upsert.
+-- (unix seconds / 10) and unit: rows several writers upsert. keys holds
+-- the events behind the first datapoints, in the order recorded, one JSON
+-- array [eventKey, value] a line.
 CREATE TABLE IF NOT EXISTS metric_buckets (
 	metric     TEXT NOT NULL,
 	bucket     INTEGER NOT NULL,
@@ -194,6 +197,8 @@ CREATE TABLE IF NOT EXISTS metric_buckets (
 	sum        REAL NOT NULL,
 	min        REAL NOT NULL,
 	max        REAL NOT NULL,
+	nkeys      INTEGER NOT NULL,
+	keys       TEXT NOT NULL,
 	PRIMARY KEY (metric, bucket, unit)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS metric_buckets_bucket ON metric_buckets(bucket);
@@ -207,17 +212,6 @@ CREATE TABLE IF NOT EXISTS metric_values (
 	PRIMARY KEY (metric, bucket, unit, value)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS metric_values_bucket ON metric_values(bucket);
--- The events behind a bucket's datapoints: the first KeysPerBucket, in
--- the order recorded (rowid).
-CREATE TABLE IF NOT EXISTS metric_events (
-	metric    TEXT NOT NULL,
-	bucket    INTEGER NOT NULL,
-	event_key TEXT NOT NULL,
-	unit      TEXT NOT NULL,
-	value     REAL NOT NULL,
-	UNIQUE (metric, bucket, event_key)
-);
-CREATE INDEX IF NOT EXISTS metric_events_bucket ON metric_events(bucket);
 
 CREATE TABLE IF NOT EXISTS alarms (
 	name            TEXT PRIMARY KEY,
@@ -276,7 +270,7 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 	}{
 		{&s.insEvent, sqlInsEvent}, {&s.findFold, sqlFindFold}, {&s.insAlert, sqlInsAlert},
 		{&s.foldAlert, sqlFoldAlert}, {&s.insDelivery, sqlInsDelivery},
-		{&s.upBucket, sqlUpBucket}, {&s.upValue, sqlUpValue}, {&s.countKeys, sqlCountKeys}, {&s.insKey, sqlInsKey},
+		{&s.upBucket, sqlUpBucket}, {&s.upValue, sqlUpValue},
 		{&s.claim, sqlClaim}, {&s.completeDelivery, sqlCompleteDelivery}, {&s.completeAlert, sqlCompleteAlert},
 		{&s.retry, sqlRetry}, {&s.deadDelivery, sqlDeadDelivery}, {&s.deadAlert, sqlDeadAlert},
 	} {
@@ -609,7 +603,7 @@ func (s *Store) writeSums(ctx context.Context, tx *sql.Tx, m *metricSums) error 
 		return nil
 	}
 	up, val := tx.StmtContext(ctx, s.upBucket), tx.StmtContext(ctx, s.upValue)
-	count, key := tx.StmtContext(ctx, s.countKeys), tx.StmtContext(ctx, s.insKey)
+	var keys []byte
 	for _, k := range m.order {
 		b := m.by[k]
 		dims, err := json.Marshal(b.d.Dimensions)
@@ -619,8 +613,12 @@ func (s *Store) writeSums(ctx context.Context, tx *sql.Tx, m *metricSums) error 
 		if b.d.Dimensions == nil {
 			dims = []byte("{}")
 		}
+		keys = keys[:0]
+		for _, e := range b.keys {
+			keys = appendKey(keys, e)
+		}
 		if _, err := up.ExecContext(ctx, k.metric, k.bucket, k.unit, b.d.Namespace, b.d.Metric, string(dims),
-			b.count, b.sum, b.min, b.max); err != nil {
+			b.count, b.sum, b.min, b.max, len(b.keys), string(keys), store.KeysPerBucket); err != nil {
 			return err
 		}
 		for _, v := range b.valueOrder {
@@ -628,20 +626,49 @@ func (s *Store) writeSums(ctx context.Context, tx *sql.Tx, m *metricSums) error 
 				return err
 			}
 		}
-		if len(b.keys) == 0 {
-			continue
-		}
-		var have int
-		if err := count.QueryRowContext(ctx, k.metric, k.bucket).Scan(&have); err != nil {
-			return err
-		}
-		for _, e := range b.keys[:max(0, min(len(b.keys), store.KeysPerBucket-have))] {
-			if _, err := key.ExecContext(ctx, k.metric, k.bucket, e.Key, k.unit, e.Value); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
+}
+
+// appendKey appends e to a bucket's keys: a JSON array [key, value] and a
+// newline.
+func appendKey(b []byte, e alarm.EventValue) []byte {
+	b = append(b, '[')
+	kj, _ := json.Marshal(e.Key) // a string always encodes
+	b = append(b, kj...)
+	b = append(b, ',')
+	b = strconv.AppendFloat(b, e.Value, 'g', -1, 64)
+	return append(b, "]\n"...)
+}
+
+// parseKeys reads a bucket's keys, the first KeysPerBucket of them.
+func parseKeys(s string) ([]alarm.EventValue, error) {
+	var out []alarm.EventValue
+	for line := range strings.SplitSeq(s, "\n") {
+		if line == "" {
+			continue
+		}
+		if len(out) == store.KeysPerBucket {
+			break
+		}
+		// [key,value], as appendKey writes it.
+		comma := strings.LastIndexByte(line, ',')
+		if len(line) < 5 || line[0] != '[' || line[len(line)-1] != ']' || comma < 3 {
+			return nil, fmt.Errorf("bad key line %q", line)
+		}
+		v, err := strconv.ParseFloat(line[comma+1:len(line)-1], 64)
+		if err != nil {
+			return nil, err
+		}
+		k := line[2 : comma-1]
+		if strings.IndexByte(k, '\\') >= 0 {
+			if err := json.Unmarshal([]byte(line[1:comma]), &k); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, alarm.EventValue{Key: k, Value: v})
+	}
+	return out, nil
 }
 
 // Datapoints implements store.Store.
@@ -667,7 +694,7 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 	defer tx.Rollback()
 	var out []alarm.Bucket
 	idx := map[sumKey]int{}
-	rows, err := tx.QueryContext(ctx, `SELECT metric, bucket, unit, namespace, name, dimensions, count, sum, min, max
+	rows, err := tx.QueryContext(ctx, `SELECT metric, bucket, unit, namespace, name, dimensions, count, sum, min, max, keys
 		FROM metric_buckets WHERE `+in+` ORDER BY metric, bucket, unit`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store datapoints: %w", err)
@@ -677,8 +704,9 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 			k    sumKey
 			b    alarm.Bucket
 			dims string
+			keys string
 		)
-		if err := rows.Scan(&k.metric, &k.bucket, &k.unit, &b.Namespace, &b.Metric, &dims, &b.Count, &b.Sum, &b.Min, &b.Max); err != nil {
+		if err := rows.Scan(&k.metric, &k.bucket, &k.unit, &b.Namespace, &b.Metric, &dims, &b.Count, &b.Sum, &b.Min, &b.Max, &keys); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store datapoints: %w", err)
 		}
@@ -687,6 +715,10 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 				rows.Close()
 				return nil, fmt.Errorf("store datapoints: %s: %w", k.metric, err)
 			}
+		}
+		if b.Events, err = parseKeys(keys); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store datapoints: %s: keys: %w", k.metric, err)
 		}
 		b.Unit, b.Start = k.unit, time.Unix(k.bucket*int64(alarm.Resolution/time.Second), 0).UTC()
 		idx[k] = len(out)
@@ -717,26 +749,6 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store datapoints: %w", err)
 	}
-	rows, err = tx.QueryContext(ctx, `SELECT metric, bucket, unit, event_key, value FROM metric_events WHERE `+in+` ORDER BY rowid`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store datapoints: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			k  sumKey
-			ev alarm.EventValue
-		)
-		if err := rows.Scan(&k.metric, &k.bucket, &k.unit, &ev.Key, &ev.Value); err != nil {
-			return nil, fmt.Errorf("store datapoints: %w", err)
-		}
-		if i, ok := idx[k]; ok {
-			out[i].Events = append(out[i].Events, ev)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store datapoints: %w", err)
-	}
 	return out, nil
 }
 
@@ -753,12 +765,8 @@ func (s *Store) PruneDatapoints(ctx context.Context, before time.Time) (int64, e
 			return err
 		}
 		n, _ = r.RowsAffected()
-		for _, q := range []string{`DELETE FROM metric_values WHERE bucket < ?`, `DELETE FROM metric_events WHERE bucket < ?`} {
-			if _, err := tx.ExecContext(ctx, q, lo); err != nil {
-				return err
-			}
-		}
-		return nil
+		_, err = tx.ExecContext(ctx, `DELETE FROM metric_values WHERE bucket < ?`, lo)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store prune datapoints: %w", err)

@@ -191,9 +191,11 @@ func testPruneDatapoints(t *testing.T, clk *clock.Fake, open func() store.Store)
 	if len(bs) != 1 || bs[0].Events[0].Key != "new" || len(bs[0].Values) != 1 {
 		t.Errorf("after prune: %+v", bs)
 	}
-	// The bucket refills from scratch.
-	record(t, s, seenDP("late", dp(logins, Epoch, 5, "late")))
-	if bs := loadDatapoints(t, s, Epoch, metricKey(logins)); len(bs) != 2 || bs[0].Count != 1 || bs[0].Sum != 5 || len(bs[0].Events) != 1 {
+	// The bucket refills from scratch (with a key of any characters).
+	const odd = "la\"te,]\n\\ é"
+	record(t, s, seenDP(odd, dp(logins, Epoch, 5.25, odd)))
+	if bs := loadDatapoints(t, s, Epoch, metricKey(logins)); len(bs) != 2 || bs[0].Count != 1 || bs[0].Sum != 5.25 ||
+		!reflect.DeepEqual(bs[0].Events, []alarm.EventValue{{Key: odd, Value: 5.25}}) {
 		t.Errorf("refilled: %+v", bs)
 	}
 }
