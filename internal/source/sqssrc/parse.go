@@ -39,8 +39,14 @@ func parseLevel(b []byte, level int) (parsed, error) {
 		return parsed{events: t}, nil
 	}
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(t, &top); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(t))
+	if err := dec.Decode(&top); err != nil {
 		return parsed{}, fmt.Errorf("%w: %w", ErrBadMessage, err)
+	}
+	if dec.InputOffset() < int64(len(t)) {
+		// Several values (JSON lines of records or events): only
+		// event.Decoder reads those.
+		return parsed{events: t}, nil
 	}
 	str := func(k string) string {
 		var s string

@@ -74,7 +74,7 @@ type sqsServer struct {
 	changed chan struct{}
 }
 
-func newSQSServer(t *testing.T) *sqsServer {
+func newSQSServer(t testing.TB) *sqsServer {
 	t.Helper()
 	goawsOnce.Do(func() {
 		logrus.SetOutput(io.Discard)
@@ -125,7 +125,7 @@ func (s *sqsServer) count(f func(call) bool) int {
 }
 
 // waitCalls blocks until n calls match f, without sleeping.
-func (s *sqsServer) waitCalls(ctx context.Context, t *testing.T, n int, f func(call) bool) {
+func (s *sqsServer) waitCalls(ctx context.Context, t testing.TB, n int, f func(call) bool) {
 	t.Helper()
 	for {
 		s.mu.Lock()
@@ -146,7 +146,7 @@ func action(a string) func(call) bool { return func(c call) bool { return c.Acti
 
 // createQueue creates a queue (with attributes) through the SDK and
 // returns its URL.
-func (s *sqsServer) createQueue(t *testing.T, name string, attrs map[string]string) string {
+func (s *sqsServer) createQueue(t testing.TB, name string, attrs map[string]string) string {
 	t.Helper()
 	out, err := s.Client.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
 	if err != nil {
@@ -159,7 +159,7 @@ func (s *sqsServer) createQueue(t *testing.T, name string, attrs map[string]stri
 	return u
 }
 
-func (s *sqsServer) send(t *testing.T, queue, body string) string {
+func (s *sqsServer) send(t testing.TB, queue, body string) string {
 	t.Helper()
 	out, err := s.Client.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(body)})
 	if err != nil {
@@ -171,7 +171,7 @@ func (s *sqsServer) send(t *testing.T, queue, body string) string {
 // messages returns the queue's message counts: all of them, and those in
 // flight. (goaws's ApproximateNumberOfMessages counts the messages in flight
 // too; SQS's counts only the visible ones.)
-func (s *sqsServer) messages(t *testing.T, queue string) (all, inFlight string) {
+func (s *sqsServer) messages(t testing.TB, queue string) (all, inFlight string) {
 	t.Helper()
 	out, err := s.Client.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
 		QueueUrl:       aws.String(queue),
@@ -184,7 +184,7 @@ func (s *sqsServer) messages(t *testing.T, queue string) (all, inFlight string) 
 }
 
 // newS3Server starts gofakes3 and returns a path-style client for it.
-func newS3Server(t *testing.T) *s3.Client {
+func newS3Server(t testing.TB) *s3.Client {
 	t.Helper()
 	f := gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()))
 	srv := httptest.NewServer(f.Server())
@@ -197,7 +197,7 @@ func newS3Server(t *testing.T) *s3.Client {
 	})
 }
 
-func putObject(t *testing.T, c *s3.Client, bucket, key string, body []byte) {
+func putObject(t testing.TB, c *s3.Client, bucket, key string, body []byte) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil &&

@@ -330,7 +330,7 @@ func (s *Source) extend(ctx context.Context, log *slog.Logger, l *lease, stop <-
 // handle processes one message: decode, sink, delete; or log and leave it.
 func (s *Source) handle(ctx context.Context, log *slog.Logger, m types.Message) {
 	id := aws.ToString(m.MessageId)
-	n, test, err := s.process(ctx, aws.ToString(m.Body))
+	n, test, err := s.process(ctx, "sqs:"+id, aws.ToString(m.Body))
 	if err != nil {
 		s.fail(ctx, log, m, err)
 		return
@@ -390,7 +390,8 @@ func receiveCount(m types.Message) int {
 
 // process decodes a message body and hands its events to the sink. It
 // returns the events accepted and whether the message was an S3 test event.
-func (s *Source) process(ctx context.Context, body string) (n int, test bool, err error) {
+// name is the input name events from the body itself carry.
+func (s *Source) process(ctx context.Context, name, body string) (n int, test bool, err error) {
 	p, err := parseBody([]byte(body))
 	if err != nil {
 		return 0, false, err
@@ -414,7 +415,7 @@ func (s *Source) process(ctx context.Context, body string) (n int, test bool, er
 		}
 		return n, false, nil
 	default:
-		d := event.NewDecoder(readerOf(p.events), "sqs")
+		d := event.NewDecoder(readerOf(p.events), name)
 		defer d.Close()
 		b := newBatcher(s, ctx)
 		for {
@@ -441,7 +442,7 @@ func (s *Source) process(ctx context.Context, body string) (n int, test bool, er
 
 // object fetches one log file and sinks its events in batches. Bad
 // records are logged and skipped (a redelivery would not mend them); a
-// failed read or a truncated file fails the message.
+// failed read or a broken file fails the message.
 func (s *Source) object(ctx context.Context, o s3Object) (int, error) {
 	name := "s3://" + o.bucket + "/" + o.key
 	out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(o.bucket), Key: aws.String(o.key)})
@@ -464,7 +465,7 @@ func (s *Source) object(ctx context.Context, o s3Object) (int, error) {
 			if r.err != nil {
 				return b.n, fmt.Errorf("%w: %s: %w", ErrObjectRead, name, r.err)
 			}
-			if errors.Is(err, event.ErrTruncated) {
+			if !skippable(err) {
 				return b.n, fmt.Errorf("%w: %w", ErrObjectRead, err)
 			}
 			bad++
@@ -477,10 +478,25 @@ func (s *Source) object(ctx context.Context, o s3Object) (int, error) {
 			return b.n, err
 		}
 	}
+	if bad > 3 {
+		s.log.Warn("sqs source: bad records skipped", "object", name, "count", bad)
+	}
 	if r.err != nil {
 		return b.n, fmt.Errorf("%w: %s: %w", ErrObjectRead, name, r.err)
 	}
 	return b.n, b.flush()
+}
+
+// skippable reports whether a decode error is about one record, which a
+// redelivery would not mend, rather than the file (truncated, corrupt gzip,
+// JSON that loses its framing), which fails the message.
+func skippable(err error) bool {
+	for _, e := range []error{event.ErrNotRecord, event.ErrNotObject, event.ErrNotEnvelope, event.ErrTooLarge, event.ErrTooDeep, event.ErrBadPayload} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // errReader remembers the first error other than io.EOF of its reader, so a

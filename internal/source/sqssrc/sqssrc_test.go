@@ -411,10 +411,12 @@ func TestFailuresGoToDLQ(t *testing.T) {
 		{"bad json", `{"detail-type": "AWS API Call via CloudTrail", "detail": {`, nil, false, "bad message"},
 		{"not an event", `{"hello":"world"}`, nil, false, "bad message"},
 		{"missing object", s3Notification("trail-bucket", "AWSLogs/1/CloudTrail/us-east-1/2024/05/01/missing.json.gz"), nil, false, "NoSuchKey"},
+		{"truncated log file", s3Notification("trail-bucket", "truncated.json.gz"), nil, false, "unexpected EOF"},
 	}
 	s := newSQSServer(t)
 	s3c := newS3Server(t)
-	putObject(t, s3c, "trail-bucket", "placeholder", []byte("{}"))
+	_, logFile, _ := exampleFile(t)
+	putObject(t, s3c, "trail-bucket", "truncated.json.gz", logFile[:len(logFile)/2])
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := testCtx(t)
@@ -503,6 +505,10 @@ func TestVisibilityExtended(t *testing.T) {
 		fake.Advance(30 * time.Second)
 		s.waitCalls(ctx, t, i, extend)
 	}
+	// The next timer is set once the third extension has been answered.
+	if err := fake.WaitTimers(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
 	if n := s.count(action("DeleteMessage")); n != 0 {
 		t.Fatalf("deleted while the sink blocks")
 	}
@@ -543,4 +549,115 @@ func TestStopLeavesMessage(t *testing.T) {
 	if got := counterValue(t, reg, "trailwatch_source_sqs_messages_total", ResultFailed); got != 1 {
 		t.Errorf("failed = %v, want 1", got)
 	}
+}
+
+// TestReceiveErrorBacksOff: a failing ReceiveMessage (no such queue) is
+// logged and retried after ErrorBackoff on the injected clock.
+func TestReceiveErrorBacksOff(t *testing.T) {
+	ctx := testCtx(t)
+	s := newSQSServer(t)
+	fake := clock.NewFake(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
+	c := newCollector()
+	q := s.URL + "/" + testAccount + "/no-such-queue"
+	src, _, logs := newSource(s, nil, c, q, Options{Pollers: 1, Clock: fake, ErrorBackoff: 10 * time.Second})
+	run(t, src)
+	receive := func(cl call) bool { return cl.Action == "ReceiveMessage" && cl.Queue == q }
+	for i := 1; i <= 3; i++ {
+		if err := fake.WaitTimers(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		if n := s.count(receive); n != i {
+			t.Fatalf("%d receives before back-off %d", n, i)
+		}
+		fake.Advance(10 * time.Second)
+		s.waitCalls(ctx, t, i+1, receive)
+	}
+	if !strings.Contains(logs.String(), "sqs receive") {
+		t.Errorf("receive errors not logged:\n%s", logs.String())
+	}
+}
+
+// BenchmarkEventBridgeMessages: EventBridge messages through goaws, the
+// SDK and the source to a sink that accepts at once.
+func BenchmarkEventBridgeMessages(b *testing.B) {
+	s := newSQSServer(b)
+	q := s.createQueue(b, fmt.Sprintf("bench-eventbridge-%d", b.N), nil)
+	c := newCollector()
+	src, _, _ := newSource(s, nil, c, q, Options{Pollers: 4})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := s.Client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q), MessageBody: aws.String(ebEvent(fmt.Sprintf("bench-%d", i)))}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for {
+		c.mu.Lock()
+		n, ch := len(c.keys), c.changed
+		c.mu.Unlock()
+		if n >= b.N {
+			break
+		}
+		<-ch
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkS3LogFiles: notifications of real CloudTrail .json.gz files
+// fetched from gofakes3 and decoded; events/s and objects/s.
+func BenchmarkS3LogFiles(b *testing.B) {
+	root := "../../../examples/cloudtrail"
+	var files [][]byte
+	var keys []string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".json.gz") {
+			body, _ := os.ReadFile(p)
+			rel, _ := filepath.Rel(root, p)
+			files = append(files, body)
+			keys = append(keys, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if len(files) == 0 {
+		b.Skip("no examples")
+	}
+	s3c := newS3Server(b)
+	for i, k := range keys {
+		putObject(b, s3c, "bench-bucket", k, files[i])
+	}
+	s := newSQSServer(b)
+	q := s.createQueue(b, fmt.Sprintf("bench-s3-%d", b.N), nil)
+	c := newCollector()
+	src, _, _ := newSource(s, s3c, c, q, Options{Pollers: 4})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	var bytesIn int64
+	b.ResetTimer()
+	for i := range b.N {
+		k := i % len(keys)
+		bytesIn += int64(len(files[k]))
+		if _, err := s.Client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q), MessageBody: aws.String(s3Notification("bench-bucket", keys[k]))}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for s.count(action("DeleteMessage")) < b.N {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		if s.count(action("DeleteMessage")) >= b.N {
+			break
+		}
+		<-ch
+	}
+	c.mu.Lock()
+	events := len(c.keys)
+	c.mu.Unlock()
+	b.SetBytes(bytesIn / int64(b.N))
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "objects/s")
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }
