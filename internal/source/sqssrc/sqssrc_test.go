@@ -661,3 +661,53 @@ func BenchmarkS3LogFiles(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "objects/s")
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }
+
+// TestBadRecordSkipped: a record the decoder rejects is skipped; the rest
+// of the file reaches the sink and the message is deleted.
+func TestBadRecordSkipped(t *testing.T) {
+	ctx := testCtx(t)
+	rec := func(id string) string {
+		return `{"eventVersion":"1.09","eventTime":"2024-05-01T12:00:00Z","eventSource":"iam.amazonaws.com","eventName":"ListUsers",` +
+			`"awsRegion":"us-east-1","eventID":"` + id + `","eventType":"AwsApiCall","recipientAccountId":"111122223333"}`
+	}
+	file := `{"Records":[` + rec("77777777-0000-0000-0000-000000000001") + `,42,` + rec("77777777-0000-0000-0000-000000000002") + `]}`
+	s3c := newS3Server(t)
+	putObject(t, s3c, "trail-bucket", "AWSLogs/1/CloudTrail/us-east-1/2024/05/01/bad-record.json", []byte(file))
+	s := newSQSServer(t)
+	q := s.createQueue(t, "bad-record", nil)
+	c := newCollector()
+	src, _, logs := newSource(s, s3c, c, q, Options{})
+	s.send(t, q, s3Notification("trail-bucket", "AWSLogs/1/CloudTrail/us-east-1/2024/05/01/bad-record.json"))
+	stop := run(t, src)
+	s.waitCalls(ctx, t, 1, action("DeleteMessage"))
+	stop()
+	keys, _ := c.snapshot()
+	if got := strings.Join(keys, ","); got != "77777777-0000-0000-0000-000000000001,77777777-0000-0000-0000-000000000002" {
+		t.Errorf("keys = %s", got)
+	}
+	if !strings.Contains(logs.String(), "bad record skipped") {
+		t.Errorf("bad record not logged:\n%s", logs.String())
+	}
+}
+
+// TestS3NotificationWithoutS3Client: without an S3 client a notification
+// fails (and is left for redelivery) rather than being dropped.
+func TestS3NotificationWithoutS3Client(t *testing.T) {
+	ctx := testCtx(t)
+	s := newSQSServer(t)
+	q := s.createQueue(t, "no-s3-client", nil)
+	c := newCollector()
+	src, _, logs := newSource(s, nil, c, q, Options{RetryDelay: -1, Pollers: 1})
+	s.send(t, q, s3Notification("b", "k.json.gz"))
+	stop := run(t, src)
+	s.waitCalls(ctx, t, 1, func(cl call) bool {
+		return cl.Action == "ChangeMessageVisibility" && cl.Queue == q && cl.Visibility == "0"
+	})
+	stop()
+	if n := s.count(func(cl call) bool { return cl.Action == "DeleteMessage" && cl.Queue == q }); n != 0 {
+		t.Errorf("%d deletes", n)
+	}
+	if !strings.Contains(logs.String(), ErrNoS3Client.Error()) {
+		t.Errorf("log lacks %q:\n%s", ErrNoS3Client, logs.String())
+	}
+}
