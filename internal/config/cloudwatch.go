@@ -171,7 +171,7 @@ func (t *tmpl) metricFilter(r *resource, v *tval) {
 		Name:          t.physicalName(r),
 		LogGroupName:  t.propStr(v, field, "LogGroupName"),
 		FilterPattern: t.propStr(v, field, "FilterPattern"),
-		Source:        fmt.Sprintf("%s:%d", t.file, r.p.line),
+		Source:        t.source(r.p),
 	}
 	if v.get("FilterPattern") == nil {
 		t.errorf(v.p, field+".FilterPattern", "missing")
@@ -248,7 +248,7 @@ func (t *tmpl) cloudWatchAlarm(r *resource, v *tval) {
 		TreatMissingData:                 t.propStr(v, field, "TreatMissingData"),
 		EvaluateLowSampleCountPercentile: t.propStr(v, field, "EvaluateLowSampleCountPercentile"),
 		ActionsEnabled:                   t.propBool(v, field, "ActionsEnabled"),
-		Source:                           fmt.Sprintf("%s:%d", t.file, r.p.line),
+		Source:                           t.source(r.p),
 	}
 	names := alarmProps
 	if ext := t.propStr(v, field, "ExtendedStatistic"); ext != "" {
@@ -349,7 +349,7 @@ func (t *tmpl) schedulerSchedule(r *resource, v *tval) {
 		TimeZone:   t.propStr(v, field, "ScheduleExpressionTimezone"),
 		Start:      t.propStr(v, field, "StartDate"),
 		End:        t.propStr(v, field, "EndDate"),
-		Source:     fmt.Sprintf("%s:%d", t.file, r.p.line),
+		Source:     t.source(r.p),
 	}
 	if g := t.propStr(v, field, "GroupName"); g != "" && g != "default" {
 		s.Name = g + "/" + s.Name
@@ -485,7 +485,7 @@ func (t *tmpl) scheduledRule(r *resource, v *tval, name string, enabled bool) {
 			}
 		}
 		id := scalarOf(tg.get("Id"))
-		s := &Schedule{Name: name + "/" + id, Expression: expr.s, Source: fmt.Sprintf("%s:%d", t.file, r.p.line)}
+		s := &Schedule{Name: name + "/" + id, Expression: expr.s, Source: t.source(r.p)}
 		if !enabled {
 			off := false
 			s.Enabled = &off

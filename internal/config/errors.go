@@ -50,12 +50,20 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // pos is a place in a file.
-type pos struct{ line, col int }
+// pos is a place in a file; file is set only where a value may come from
+// another file than its template's (Terraform's several .tf files).
+type pos struct {
+	line, col int
+	file      string
+}
 
 // errList collects located errors.
 type errList struct{ errs []error }
 
 func (l *errList) add(file string, p pos, field string, err error, format string, args ...any) {
+	if p.file != "" {
+		file = p.file
+	}
 	l.errs = append(l.errs, &Error{File: file, Line: p.line, Col: p.col, Field: field, Msg: fmt.Sprintf(format, args...), Err: err})
 }
 

@@ -25,6 +25,14 @@ import (
 //
 // On error Load returns a nil Config.
 func Load(configFiles, templateFiles []string, params map[string]string, env func(string) (string, bool)) (*Config, error) {
+	return LoadWith(configFiles, templateFiles, nil, params, env)
+}
+
+// LoadWith is Load with external resources as well (Terraform's, read by
+// internal/config/terraform), validated whole with the files: a native
+// alarm may name a Terraform topic's ARN, a Terraform target a rule's.
+// As with templates, resources alone run only what they define.
+func LoadWith(configFiles, templateFiles []string, external []*Resources, params map[string]string, env func(string) (string, bool)) (*Config, error) {
 	if env == nil {
 		env = func(string) (string, bool) { return "", false }
 	}
@@ -32,7 +40,7 @@ func Load(configFiles, templateFiles []string, params map[string]string, env fun
 	cfg := &Config{}
 	var receivers []receiverItem
 	var routes []routeItem
-	builtin := len(configFiles) > 0 || len(templateFiles) == 0
+	builtin := len(configFiles) > 0 || len(templateFiles) == 0 && len(external) == 0
 	var rulePaths []string
 	var filters []filterItem
 	var alarms []alarmItem
@@ -109,13 +117,19 @@ func Load(configFiles, templateFiles []string, params map[string]string, env fun
 		cfg.Rules = append(cfg.Rules, rs...)
 	}
 	declared := map[string]bool{}
+	results := make([]*templateResult, 0, len(templateFiles)+len(external))
 	for _, file := range templateFiles {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			l.errs = append(l.errs, fmt.Errorf("template: %w", err))
 			continue
 		}
-		t := loadTemplate(l, file, data, params)
+		results = append(results, loadTemplate(l, file, data, params))
+	}
+	for _, rs := range external {
+		results = append(results, loadResources(l, rs))
+	}
+	for _, t := range results {
 		for name := range t.declared {
 			declared[name] = true
 		}

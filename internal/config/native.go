@@ -101,7 +101,7 @@ func parseYAML(l *errList, file string, data []byte) *yaml.Node {
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err != io.EOF {
-		l.add(file, pos{extra.Line, extra.Column}, "", nil, "more than one YAML document")
+		l.add(file, pos{line: extra.Line, col: extra.Column}, "", nil, "more than one YAML document")
 	}
 	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
 		return nil
@@ -118,7 +118,7 @@ type decoder struct {
 	positions map[string]pos
 }
 
-func nodePos(n *yaml.Node) pos { return pos{n.Line, n.Column} }
+func nodePos(n *yaml.Node) pos { return pos{line: n.Line, col: n.Column} }
 
 func resolveAlias(n *yaml.Node) *yaml.Node {
 	for i := 0; n != nil && n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {

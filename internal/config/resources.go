@@ -544,7 +544,7 @@ func (t *tmpl) eventsRule(r *resource, v *tval, topicSubs map[string][]string, a
 		pat = ep.appendJSON(nil)
 	}
 	sev, tags := t.ruleHints(r, v)
-	source := fmt.Sprintf("%s:%d", t.file, r.p.line)
+	source := t.source(r.p)
 	rl, err := rule.New(name, scalarOf(v.get("Description")), sev, pat, includeRO, source)
 	if err != nil {
 		t.errorf(ep.p, field+".EventPattern", "%v", err)

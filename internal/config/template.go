@@ -71,6 +71,14 @@ func (t *tmpl) errorIs(p pos, field string, sentinel error, format string, args 
 	t.l.add(t.file, p, field, sentinel, format, args...)
 }
 
+// source is where a resource is written, as file:line.
+func (t *tmpl) source(p pos) string {
+	if p.file != "" {
+		return fmt.Sprintf("%s:%d", p.file, p.line)
+	}
+	return fmt.Sprintf("%s:%d", t.file, p.line)
+}
+
 func (t *tmpl) skip(format string, args ...any) {
 	t.out.skipped = append(t.out.skipped, t.file+": "+fmt.Sprintf(format, args...))
 }
