@@ -41,6 +41,10 @@ type Notification struct {
 	Body []byte `json:"body,omitempty"`
 	// RuleARN is the EventBridge-style ARN of the rule, for templates.
 	RuleARN string `json:"rule_arn,omitempty"`
+	// Digest, when not empty, is the key of the digest the notification
+	// belongs to: deliveries deferred by a route's mute window, sent
+	// together as one notification (see Digest) when the window closes.
+	Digest string `json:"digest,omitempty"`
 	// Queued is when the notification was queued.
 	Queued time.Time `json:"queued"`
 }

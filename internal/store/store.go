@@ -66,6 +66,10 @@ type Delivery struct {
 	// NotBefore defers the delivery: it is not claimed before then (a
 	// route's time window). Zero: now.
 	NotBefore time.Time
+	// Digest, when not empty, groups deferred deliveries (one route, one
+	// receiver, one window end): Claim takes the due ones together and the
+	// outbox sends them as one notification.
+	Digest string
 }
 
 // Hit is one rule matching one event.
@@ -158,6 +162,8 @@ type DeliveryRow struct {
 	DueAt     time.Time // pending: next attempt; running: lease end
 	DoneAt    time.Time // done or dead-lettered at
 	LastError string
+	// Digest is the delivery's digest key ("" none; see Delivery.Digest).
+	Digest string
 	// Token identifies a claim; Complete, Retry and DeadLetter need it.
 	Token string
 	// Notification is the stored message (Claim and DeadLetters fill it).
@@ -188,7 +194,9 @@ type Store interface {
 
 	// Claim leases up to max due deliveries (pending ones due by now, and
 	// running ones whose lease expired: their worker died) to owner until
-	// now+lease, counting an attempt for each.
+	// now+lease, counting an attempt for each. When a claimed delivery
+	// has a Digest, the other due deliveries with that Digest are claimed
+	// with it, in the same call and under the same token, even beyond max.
 	Claim(ctx context.Context, owner string, max int, lease time.Duration) ([]DeliveryRow, error)
 	// Complete records a claimed delivery as delivered: the alert is
 	// notified and, for a first notification with reminders, the first
@@ -284,6 +292,7 @@ func NewNotification(id, alertID string, d Delivery, a alert.Alert, count, remin
 		Reminder: reminder,
 		Body:     d.Body,
 		RuleARN:  d.RuleARN,
+		Digest:   d.Digest,
 		Queued:   queued.UTC(),
 	}
 }

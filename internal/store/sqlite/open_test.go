@@ -104,3 +104,54 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Errorf("AlarmSnapshots = %v, %v", snaps, err)
 	}
 }
+
+// A version 2 database (deliveries without a digest) takes the column and
+// keeps its queued deliveries.
+func TestMigrateFromVersion2(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "v2.db")
+	clk := clock.NewFake(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	s, err := Open(t.Context(), path, Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Record(t.Context(), []store.Seen{{EventKey: "e1", Hits: []store.Hit{{Rule: "r", DedupKey: "e1", Threshold: 1,
+		Deliveries: []store.Delivery{{Receiver: "slack"}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP INDEX deliveries_digest`,
+		`ALTER TABLE deliveries DROP COLUMN digest`,
+		`PRAGMA user_version = 2`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	db.Close()
+	s, err = Open(t.Context(), path, Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Record(t.Context(), []store.Seen{{EventKey: "e2", Hits: []store.Hit{{Rule: "r", DedupKey: "e2", Threshold: 1,
+		Deliveries: []store.Delivery{{Receiver: "slack", Digest: "d"}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := s.Claim(t.Context(), "w", 10, time.Minute)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("after migration: claimed %d, %v", len(ds), err)
+	}
+	digests := map[string]bool{}
+	for _, d := range ds {
+		digests[d.Digest] = true
+	}
+	if !digests[""] || !digests["d"] {
+		t.Errorf("digests = %v, want the old one without and the new one with", digests)
+	}
+}

@@ -57,7 +57,7 @@ type Store struct {
 	// Statements summing datapoints.
 	upBucket, upValue *sql.Stmt
 	// Statements of the outbox's claims and outcomes.
-	claim, completeDelivery, completeAlert, retry, deadDelivery, deadAlert *sql.Stmt
+	claim, claimDigest, completeDelivery, completeAlert, retry, deadDelivery, deadAlert *sql.Stmt
 	// Statements on the readers.
 	nextDue, nextReminder *sql.Stmt
 	// The group commit of Record, Claim, Complete, Retry and DeadLetter.
@@ -80,8 +80,8 @@ const (
 		fired_at = CASE WHEN fired_at IS NULL AND count + 1 >= threshold THEN ?1 ELSE fired_at END
 		WHERE id = ?3 RETURNING count, threshold, fired_at = ?1 AND count = threshold, alert`
 	sqlInsDelivery = `INSERT INTO deliveries
-		(id, alert_id, receiver, reminder, origin, state, notification, queued_at, due_at, remind_every, remind_max)
-		VALUES (?, ?, ?, 0, ?, 'pending', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+		(id, alert_id, receiver, reminder, origin, state, notification, queued_at, due_at, remind_every, remind_max, digest)
+		VALUES (?, ?, ?, 0, ?, 'pending', ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 
 	// A bucket's aggregates and its values' counts sum with upserts; its
 	// event keys are appended while it holds fewer than KeysPerBucket (a
@@ -100,6 +100,11 @@ const (
 		SET state = 'running', due_at = ?, attempts = attempts + 1, token = ?, owner = ?
 		WHERE id IN (SELECT id FROM deliveries WHERE state IN ('pending', 'running') AND due_at <= ?
 			ORDER BY due_at, id LIMIT ?)
+		RETURNING ` + deliveryColumns
+	// The rest of a digest: its other due deliveries, under the same claim.
+	sqlClaimDigest = `UPDATE deliveries
+		SET state = 'running', due_at = ?1, attempts = attempts + 1, token = ?2, owner = ?3
+		WHERE digest = ?5 AND state IN ('pending', 'running') AND due_at <= ?4 AND token <> ?2
 		RETURNING ` + deliveryColumns
 	sqlCompleteDelivery = `UPDATE deliveries SET state = 'done', done_at = ?1, token = '', last_error = '',
 		remind_next = CASE WHEN reminder = 0 AND remind_every > 0 AND remind_max > reminders_sent
@@ -120,11 +125,11 @@ const (
 
 var _ store.Store = (*Store)(nil)
 
-const schemaVersion = 2
+const schemaVersion = 3
 
-// schema is the whole schema, as version 2 has it (migrate runs it on an
-// empty database; its IF NOT EXISTS let a version 1 database take the
-// tables it lacks).
+// schema is the whole schema, as version 3 has it (migrate runs it on an
+// empty database; its IF NOT EXISTS let an older database take the
+// tables and indexes it lacks, after migrate added the columns).
 const schema = `
 CREATE TABLE IF NOT EXISTS events (
 	key     TEXT PRIMARY KEY,
@@ -174,13 +179,15 @@ CREATE TABLE IF NOT EXISTS deliveries (
 	remind_every   INTEGER NOT NULL DEFAULT 0,
 	remind_max     INTEGER NOT NULL DEFAULT 0,
 	remind_next    INTEGER,
-	reminders_sent INTEGER NOT NULL DEFAULT 0
+	reminders_sent INTEGER NOT NULL DEFAULT 0,
+	digest         TEXT NOT NULL DEFAULT ''  -- store.Delivery.Digest; '': none
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(due_at) WHERE state IN ('pending', 'running');
 CREATE INDEX IF NOT EXISTS deliveries_alert ON deliveries(alert_id);
 CREATE INDEX IF NOT EXISTS deliveries_remind ON deliveries(remind_next) WHERE remind_next IS NOT NULL;
 CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries(done_at) WHERE state = 'dead';
 CREATE INDEX IF NOT EXISTS deliveries_origin ON deliveries(origin) WHERE reminder > 0 AND state IN ('pending', 'running');
+CREATE INDEX IF NOT EXISTS deliveries_digest ON deliveries(digest) WHERE digest <> '' AND state IN ('pending', 'running');
 
 -- Metric datapoints, summed per metric (alarm.MetricKey), 10-second bucket
 -- (unix seconds / 10) and unit: rows several writers upsert. keys holds
@@ -271,7 +278,7 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		{&s.insEvent, sqlInsEvent}, {&s.findFold, sqlFindFold}, {&s.insAlert, sqlInsAlert},
 		{&s.foldAlert, sqlFoldAlert}, {&s.insDelivery, sqlInsDelivery},
 		{&s.upBucket, sqlUpBucket}, {&s.upValue, sqlUpValue},
-		{&s.claim, sqlClaim}, {&s.completeDelivery, sqlCompleteDelivery}, {&s.completeAlert, sqlCompleteAlert},
+		{&s.claim, sqlClaim}, {&s.claimDigest, sqlClaimDigest}, {&s.completeDelivery, sqlCompleteDelivery}, {&s.completeAlert, sqlCompleteAlert},
 		{&s.retry, sqlRetry}, {&s.deadDelivery, sqlDeadDelivery}, {&s.deadAlert, sqlDeadAlert},
 	} {
 		if *p.st, err = w.PrepareContext(ctx, p.sql); err != nil {
@@ -325,6 +332,19 @@ func (s *Store) migrate(ctx context.Context) error {
 	if v == 1 {
 		if _, err := tx.ExecContext(ctx, `ALTER TABLE events ADD COLUMN brief BLOB`); err != nil {
 			return fmt.Errorf("sqlite migrate: %w", err)
+		}
+	}
+	if v >= 1 && v <= 2 {
+		// Version 3: deliveries carry their digest key.
+		var cols, digest int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE name = 'digest')
+			FROM pragma_table_info('deliveries')`).Scan(&cols, &digest); err != nil {
+			return fmt.Errorf("sqlite migrate: %w", err)
+		}
+		if cols > 0 && digest == 0 {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE deliveries ADD COLUMN digest TEXT NOT NULL DEFAULT ''`); err != nil {
+				return fmt.Errorf("sqlite migrate: %w", err)
+			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
@@ -957,7 +977,7 @@ func (s *Store) fire(ctx context.Context, tx *sql.Tx, now time.Time, id string, 
 		if d.NotBefore.After(now) {
 			due = d.NotBefore
 		}
-		r, err := ins.ExecContext(ctx, did, id, d.Receiver, did, nj, nanos(now), nanos(due), every, most)
+		r, err := ins.ExecContext(ctx, did, id, d.Receiver, did, nj, nanos(now), nanos(due), every, most, d.Digest)
 		if err != nil {
 			return err
 		}
@@ -1082,7 +1102,7 @@ func (s *Store) summarise(ctx context.Context, as []store.AlertRow) error {
 	return nil
 }
 
-const deliveryColumns = `id, alert_id, receiver, reminder, state, attempts, queued_at, due_at, done_at, last_error, token, notification`
+const deliveryColumns = `id, alert_id, receiver, reminder, state, attempts, queued_at, due_at, done_at, last_error, token, digest, notification`
 
 // scanDeliveryRaw scans a row of deliveryColumns, leaving the notification
 // encoded.
@@ -1093,7 +1113,7 @@ func scanDeliveryRaw(sc interface{ Scan(...any) error }) (store.DeliveryRow, []b
 		nj                  []byte
 	)
 	if err := sc.Scan(&d.ID, &d.AlertID, &d.Receiver, &d.Reminder, &d.State, &d.Attempts,
-		&queued, &due, &doneAt, &d.LastError, &d.Token, &nj); err != nil {
+		&queued, &due, &doneAt, &d.LastError, &d.Token, &d.Digest, &nj); err != nil {
 		return d, nil, err
 	}
 	d.QueuedAt, d.DueAt, d.DoneAt = fromNanos(queued), fromNanos(due), fromNanos(doneAt)
@@ -1232,19 +1252,36 @@ func (s *Store) Claim(ctx context.Context, owner string, most int, lease time.Du
 	)
 	err := s.send(&write{ctx: ctx, size: 1, last: true, run: func(ctx context.Context, tx *sql.Tx) error {
 		out, njs = out[:0], njs[:0]
-		rows, err := tx.StmtContext(ctx, s.claim).QueryContext(ctx, nanos(now.Add(lease)), token, owner, nanos(now), most)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			d, nj, err := scanDeliveryRaw(rows)
+		scan := func(rows *sql.Rows, err error) error {
 			if err != nil {
 				return err
 			}
-			out, njs = append(out, d), append(njs, nj)
+			defer rows.Close()
+			for rows.Next() {
+				d, nj, err := scanDeliveryRaw(rows)
+				if err != nil {
+					return err
+				}
+				out, njs = append(out, d), append(njs, nj)
+			}
+			return rows.Err()
 		}
-		return rows.Err()
+		if err := scan(tx.StmtContext(ctx, s.claim).QueryContext(ctx, nanos(now.Add(lease)), token, owner, nanos(now), most)); err != nil {
+			return err
+		}
+		// A digest goes out whole: take its other due deliveries too.
+		var digests []string
+		for _, d := range out {
+			if d.Digest != "" && !slices.Contains(digests, d.Digest) {
+				digests = append(digests, d.Digest)
+			}
+		}
+		for _, dg := range digests {
+			if err := scan(tx.StmtContext(ctx, s.claimDigest).QueryContext(ctx, nanos(now.Add(lease)), token, owner, nanos(now), dg)); err != nil {
+				return err
+			}
+		}
+		return nil
 	}})
 	if err != nil {
 		return nil, fmt.Errorf("store claim: %w", err)
@@ -1416,7 +1453,7 @@ func (s *Store) QueueReminders(ctx context.Context) (int, error) {
 				return 0, fmt.Errorf("store queue reminders: delivery %s: %w", d.id, err)
 			}
 			n.ID = store.ReminderID(d.id, sent)
-			n.Key, n.Reminder, n.Count, n.Queued, n.AckURL = n.ID, sent, d.count, now.UTC(), ""
+			n.Key, n.Reminder, n.Count, n.Queued, n.AckURL, n.Digest = n.ID, sent, d.count, now.UTC(), "", ""
 			nj, err := json.Marshal(&n)
 			if err != nil {
 				return 0, fmt.Errorf("store queue reminders: %w", err)

@@ -52,6 +52,8 @@ func Run(t *testing.T, newStore Opener) {
 		{"EventBriefs", testEventBriefs},
 		{"AlarmSnapshotsWithTheirDeliveries", testAlarmSnapshots},
 		{"NotBeforeDefersClaim", testNotBefore},
+		{"DigestRoundTrip", testDigestRoundTrip},
+		{"DigestClaimedTogether", testDigestClaimedTogether},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
