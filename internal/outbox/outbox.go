@@ -3,7 +3,10 @@
 // back-off with jitter, honouring Retry-After), gives up after MaxAge by
 // dead-lettering (never dropping), and re-sends reminders for alerts
 // nobody acknowledged. Claims are leased, so a delivery whose worker died
-// is claimed again once the lease ends: at-least-once.
+// is claimed again once the lease ends: at-least-once. Deliveries of one
+// digest (a route's mute window held them for one receiver) that were
+// claimed together go out as one notification (notify.Digest), and its
+// outcome is every one's.
 package outbox
 
 import (
@@ -15,6 +18,8 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -206,9 +211,11 @@ func (o *Outbox) Run(ctx context.Context) error {
 				o.log.Error("outbox claim", "err", err)
 				failed = true
 			}
+			// A digest's deliveries come together, beyond free if need be;
+			// each batch takes one worker.
 			claimed = len(ds)
-			due = claimed == free || failed
-			for _, d := range ds {
+			due = claimed >= free || failed
+			for _, b := range batches(ds) {
 				slot <- struct{}{}
 				o.m.inflight.Inc()
 				busy.Add(1)
@@ -226,10 +233,10 @@ func (o *Outbox) Run(ctx context.Context) error {
 						busy.Add(-1)
 						signal(done)
 					}()
-					o.deliver(ctx, d, answered)
+					o.deliver(ctx, b, answered)
 				})
 			}
-			if claimed == free {
+			if claimed >= free {
 				continue // there may be more
 			}
 		}
@@ -261,7 +268,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 }
 
 // Drain delivers every delivery due now, waits for them, and returns how
-// many it attempted. It is Run without waiting, for tests and one-shot
+// many it attempted (a digest counts its deliveries). It is Run without waiting, for tests and one-shot
 // commands.
 func (o *Outbox) Drain(ctx context.Context) (int, error) {
 	total := 0
@@ -274,8 +281,8 @@ func (o *Outbox) Drain(ctx context.Context) (int, error) {
 			return total, nil
 		}
 		var wg sync.WaitGroup
-		for _, d := range ds {
-			wg.Go(func() { o.deliver(ctx, d, func() {}) })
+		for _, b := range batches(ds) {
+			wg.Go(func() { o.deliver(ctx, b, func() {}) })
 		}
 		wg.Wait()
 		total += len(ds)
@@ -285,14 +292,55 @@ func (o *Outbox) Drain(ctx context.Context) (int, error) {
 	}
 }
 
-// deliver makes one attempt of a claimed delivery and records its outcome.
-// It calls answered once the receiver has answered, before the outcome is
-// recorded.
-func (o *Outbox) deliver(ctx context.Context, d store.DeliveryRow, answered func()) {
+// batches groups claimed deliveries into what one receiver call sends:
+// the deliveries of one digest together (oldest first), every other
+// delivery alone; in the order claimed.
+func batches(ds []store.DeliveryRow) [][]store.DeliveryRow {
+	var out [][]store.DeliveryRow
+	at := map[string]int{}
+	for _, d := range ds {
+		if d.Digest == "" || d.Reminder > 0 {
+			out = append(out, []store.DeliveryRow{d})
+			continue
+		}
+		k := d.Receiver + "\x00" + d.Digest
+		if i, ok := at[k]; ok {
+			out[i] = append(out[i], d)
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, []store.DeliveryRow{d})
+	}
+	for _, b := range out {
+		slices.SortFunc(b, func(x, y store.DeliveryRow) int {
+			if c := x.QueuedAt.Compare(y.QueuedAt); c != 0 {
+				return c
+			}
+			return strings.Compare(x.ID, y.ID)
+		})
+	}
+	return out
+}
+
+// deliver makes one attempt of a batch of claimed deliveries (one, or a
+// digest's) and records its outcome for each. It calls answered once the
+// receiver has answered, before the outcome is recorded.
+func (o *Outbox) deliver(ctx context.Context, b []store.DeliveryRow, answered func()) {
+	d := b[0]
 	log := o.log.With("delivery", d.ID, "alert", d.AlertID, "receiver", d.Receiver, "attempt", d.Attempts)
-	n := d.Notification
-	if o.o.AckURL != nil {
-		n.AckURL = o.o.AckURL(n.AlertID)
+	var n notify.Notification
+	if len(b) == 1 {
+		n = d.Notification
+		if o.o.AckURL != nil {
+			n.AckURL = o.o.AckURL(n.AlertID)
+		}
+	} else {
+		ns := make([]*notify.Notification, len(b))
+		for i := range b {
+			ns[i] = &b[i].Notification
+		}
+		n = *notify.Digest(ns)
+		log = log.With("digest", d.Digest, "deliveries", len(b))
 	}
 	// The outcome is recorded even if ctx ends meanwhile: a sent message
 	// must not be sent again for want of a bookkeeping write.
@@ -302,7 +350,7 @@ func (o *Outbox) deliver(ctx context.Context, d store.DeliveryRow, answered func
 	nt, ok := o.o.Notifiers[d.Receiver]
 	if !ok {
 		answered()
-		o.deadLetter(bctx, log, d, fmt.Errorf("outbox: %w %q", ErrNoNotifier, d.Receiver))
+		o.deadLetter(bctx, log, b, fmt.Errorf("outbox: %w %q", ErrNoNotifier, d.Receiver))
 		return
 	}
 	start := time.Now()
@@ -312,12 +360,14 @@ func (o *Outbox) deliver(ctx context.Context, d store.DeliveryRow, answered func
 	answered()
 	o.m.duration.WithLabelValues(d.Receiver).Observe(time.Since(start).Seconds())
 	if err == nil {
-		if err := o.o.Store.Complete(bctx, d.ID, d.Token); err != nil {
-			o.m.result(d.Receiver, "lost")
-			log.Warn("outbox complete", "err", err)
-			return
+		for _, d := range b {
+			if err := o.o.Store.Complete(bctx, d.ID, d.Token); err != nil {
+				o.m.result(d.Receiver, "lost")
+				log.Warn("outbox complete", "id", d.ID, "err", err)
+				continue
+			}
+			o.m.result(d.Receiver, "sent")
 		}
-		o.m.result(d.Receiver, "sent")
 		log.Debug("delivered", "reminder", d.Reminder)
 		signal(o.rkick)
 		return
@@ -329,40 +379,61 @@ func (o *Outbox) deliver(ctx context.Context, d store.DeliveryRow, answered func
 		return
 	}
 	if !retry {
-		o.deadLetter(bctx, log, d, err)
+		o.deadLetter(bctx, log, b, err)
 		return
 	}
-	wait := Backoff(d.Attempts, o.o.MinBackoff, o.o.MaxBackoff, o.o.Rand())
+	// A batch waits as its most tried delivery would, and ages as its
+	// oldest.
+	attempts, queued := d.Attempts, d.QueuedAt
+	for _, d := range b[1:] {
+		attempts = max(attempts, d.Attempts)
+		if d.QueuedAt.Before(queued) {
+			queued = d.QueuedAt
+		}
+	}
+	wait := Backoff(attempts, o.o.MinBackoff, o.o.MaxBackoff, o.o.Rand())
 	if ra, ok := notify.RetryAfter(err); ok {
 		if ra < 0 {
-			o.deadLetter(bctx, log, d, fmt.Errorf("%w: %w", ErrStopped, err))
+			o.deadLetter(bctx, log, b, fmt.Errorf("%w: %w", ErrStopped, err))
 			return
 		}
 		wait = max(wait, ra)
 	}
 	now := o.o.Clock.Now()
 	next := now.Add(wait)
-	if next.Sub(d.QueuedAt) > o.o.MaxAge {
-		o.deadLetter(bctx, log, d, fmt.Errorf("%w (%s) after %d attempts: %w", ErrMaxAge, o.o.MaxAge, d.Attempts, err))
+	if next.Sub(queued) > o.o.MaxAge {
+		o.deadLetter(bctx, log, b, fmt.Errorf("%w (%s) after %d attempts: %w", ErrMaxAge, o.o.MaxAge, attempts, err))
 		return
 	}
-	if err := o.o.Store.Retry(bctx, d.ID, d.Token, next, err.Error()); err != nil {
-		o.m.result(d.Receiver, "lost")
-		log.Warn("outbox retry", "err", err)
-		return
+	retried := 0
+	for _, d := range b {
+		if err := o.o.Store.Retry(bctx, d.ID, d.Token, next, err.Error()); err != nil {
+			o.m.result(d.Receiver, "lost")
+			log.Warn("outbox retry", "id", d.ID, "err", err)
+			continue
+		}
+		o.m.result(d.Receiver, "retry")
+		retried++
 	}
-	o.m.result(d.Receiver, "retry")
-	log.Info("delivery failed; will retry", "err", err, "wait", wait)
+	if retried > 0 {
+		log.Info("delivery failed; will retry", "err", err, "wait", wait)
+	}
 }
 
-func (o *Outbox) deadLetter(ctx context.Context, log *slog.Logger, d store.DeliveryRow, cause error) {
-	if err := o.o.Store.DeadLetter(ctx, d.ID, d.Token, cause.Error()); err != nil {
-		o.m.result(d.Receiver, "lost")
-		log.Warn("outbox dead letter", "err", err)
-		return
+func (o *Outbox) deadLetter(ctx context.Context, log *slog.Logger, b []store.DeliveryRow, cause error) {
+	dead := 0
+	for _, d := range b {
+		if err := o.o.Store.DeadLetter(ctx, d.ID, d.Token, cause.Error()); err != nil {
+			o.m.result(d.Receiver, "lost")
+			log.Warn("outbox dead letter", "id", d.ID, "err", err)
+			continue
+		}
+		o.m.result(d.Receiver, "dead")
+		dead++
 	}
-	o.m.result(d.Receiver, "dead")
-	log.Error("delivery dead-lettered", "err", cause)
+	if dead > 0 {
+		log.Error("delivery dead-lettered", "err", cause)
+	}
 }
 
 // RunReminders queues reminders for notified, unacknowledged alerts when
