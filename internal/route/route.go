@@ -25,6 +25,7 @@ type Router struct {
 }
 
 type compiled struct {
+	name   string // the route's name, or routes[i]
 	route  *config.Route
 	input  *transform.Input // nil: the receiver's default message
 	rules  map[string]bool  // nil: any rule
@@ -52,7 +53,7 @@ func New(cfg *config.Config) (*Router, error) {
 		if name == "" {
 			name = fmt.Sprintf("routes[%d]", i)
 		}
-		c := &compiled{route: r}
+		c := &compiled{name: name, route: r}
 		for _, recv := range r.Receivers {
 			if rt.receivers[recv] == nil {
 				errs = append(errs, fmt.Errorf("route %s: no receiver %q", name, recv))
@@ -124,7 +125,11 @@ func (e *RenderError) Unwrap() error { return e.Err }
 // per (route, receiver) that selects the rule, a receiver reached by two
 // routes with the same body only once. Bodies that fail to render are
 // returned as errors beside the deliveries that did.
-// Routes named in muted (by a schedule) send nothing.
+// Routes named in muted (by a schedule) send nothing. A route inside its
+// mute window defers its deliveries to the window's end (NotBefore) and,
+// those with the receiver's default message, into one digest per route,
+// receiver and window end (Digest, see DigestKey); a body the route fixed
+// is sent as it is, one by one.
 func (rt *Router) Deliveries(r *rule.Rule, ev *event.Event, now time.Time, muted map[string]bool) ([]store.Delivery, []error) {
 	var out []store.Delivery
 	var errs []error
@@ -159,6 +164,9 @@ func (rt *Router) Deliveries(r *rule.Rule, ev *event.Event, now time.Time, muted
 		for _, name := range c.route.Receivers {
 			every, max := reminders(c.route, r, rt.receivers[name])
 			d := store.Delivery{Receiver: name, Body: body, RuleARN: arn, RemindEvery: every, RemindMax: max, NotBefore: notBefore}
+			if !notBefore.IsZero() && body == nil {
+				d.Digest = DigestKey(c.name, name, notBefore)
+			}
 			if slices.ContainsFunc(out, func(o store.Delivery) bool {
 				return o.Receiver == d.Receiver && string(o.Body) == string(d.Body)
 			}) {
@@ -168,6 +176,12 @@ func (rt *Router) Deliveries(r *rule.Rule, ev *event.Event, now time.Time, muted
 		}
 	}
 	return out, errs
+}
+
+// DigestKey is the key that groups the deliveries a route's mute window
+// defers for one receiver until the window ends at end.
+func DigestKey(route, receiver string, end time.Time) string {
+	return route + "|" + receiver + "|" + end.UTC().Format(time.RFC3339)
 }
 
 // reminders picks a delivery's reminder settings: the route's, else the

@@ -159,3 +159,33 @@ func TestMuteWindow(t *testing.T) {
 		t.Errorf("outside the window: %+v", got)
 	}
 }
+
+func TestMuteWindowDigest(t *testing.T) {
+	fixed := `{"fixed": true}`
+	window := &config.Window{Days: "MON-FRI", From: "09:00", To: "18:00", TimeZone: "Asia/Tokyo"}
+	cfg := &config.Config{
+		Receivers: []*config.Receiver{{Name: "a", Stdout: &config.StdoutConfig{}}, {Name: "b", Stdout: &config.StdoutConfig{}}},
+		Routes: []*config.Route{
+			{Name: "office", Receivers: []string{"a", "b"}, MuteWindow: window},
+			{Name: "fixed", Receivers: []string{"a"}, MuteWindow: window, Input: &fixed},
+		},
+	}
+	rt, rules, ev := setup(t, cfg)
+	jst, _ := time.LoadLocation("Asia/Tokyo")
+	got, errs := rt.Deliveries(rules["root-signin"], ev, time.Date(2026, 11, 23, 10, 0, 0, 0, jst), nil)
+	if len(errs) != 0 || len(got) != 3 {
+		t.Fatalf("inside the window: %+v %v", got, errs)
+	}
+	want := []string{"office|a|2026-11-23T09:00:00Z", "office|b|2026-11-23T09:00:00Z", ""}
+	for i, d := range got {
+		if d.Digest != want[i] || d.NotBefore.IsZero() {
+			t.Errorf("delivery %d (%s): Digest %q, NotBefore %v; want %q", i, d.Receiver, d.Digest, d.NotBefore, want[i])
+		}
+	}
+	got, _ = rt.Deliveries(rules["root-signin"], ev, time.Date(2026, 11, 23, 19, 0, 0, 0, jst), nil)
+	for _, d := range got {
+		if d.Digest != "" || !d.NotBefore.IsZero() {
+			t.Errorf("outside the window: %+v", d)
+		}
+	}
+}
