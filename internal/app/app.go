@@ -24,6 +24,7 @@ import (
 	"github.com/trailwatch/trailwatch/internal/alert"
 	"github.com/trailwatch/trailwatch/internal/clock"
 	"github.com/trailwatch/trailwatch/internal/config"
+	"github.com/trailwatch/trailwatch/internal/config/terraform"
 	"github.com/trailwatch/trailwatch/internal/event"
 	"github.com/trailwatch/trailwatch/internal/notify"
 	"github.com/trailwatch/trailwatch/internal/notify/apidest"
@@ -46,6 +47,11 @@ type Options struct {
 	Templates   []string          // --template
 	Params      map[string]string // --parameter KEY=VALUE
 	Env         func(string) (string, bool)
+
+	// TerraformFiles are .tf files or directories (--terraform), with
+	// their variables (--var NAME=VALUE; TF_VAR_NAME from Env).
+	TerraformFiles []string
+	TerraformVars  map[string]string
 
 	Listen  string // --listen; default 127.0.0.1:8080
 	DataDir string // --data
@@ -262,7 +268,7 @@ func (a *App) checkIngestAuth() error {
 // loadConfig reads the configuration; with none, the built-in packs print
 // their alerts on stdout.
 func (a *App) loadConfig() (*config.Config, error) {
-	if len(a.o.ConfigFiles) == 0 && len(a.o.Templates) == 0 {
+	if len(a.o.ConfigFiles) == 0 && len(a.o.Templates) == 0 && len(a.o.TerraformFiles) == 0 {
 		rules, err := rule.Builtin()
 		if err != nil {
 			return nil, err
@@ -272,7 +278,15 @@ func (a *App) loadConfig() (*config.Config, error) {
 			Receivers: []*config.Receiver{{Name: "stdout", Stdout: &config.StdoutConfig{}}},
 		}, nil
 	}
-	return config.Load(a.o.ConfigFiles, a.o.Templates, a.o.Params, a.o.Env)
+	var external []*config.Resources
+	if len(a.o.TerraformFiles) > 0 {
+		rs, err := terraform.Read(a.o.TerraformFiles, a.o.TerraformVars, a.o.Env)
+		if err != nil {
+			return nil, err
+		}
+		external = append(external, rs)
+	}
+	return config.LoadWith(a.o.ConfigFiles, a.o.Templates, external, a.o.Params, a.o.Env)
 }
 
 // notifiers builds a Notifier per receiver; a receiver that cannot work (an

@@ -11,7 +11,7 @@ import (
 	"github.com/trailwatch/trailwatch/internal/app"
 )
 
-const serveHelp = "serve [--config FILE] [--template FILE [--parameter KEY=VALUE]...] [--listen ADDR] [--data DIR] [--smtp URL --mail-from ADDR]"
+const serveHelp = "serve [--config FILE] [--template FILE [--parameter KEY=VALUE]...] [--terraform FILE|DIR [--var NAME=VALUE]...] [--listen ADDR] [--data DIR] [--smtp URL --mail-from ADDR]"
 
 // keyValues is a repeatable KEY=VALUE flag.
 type keyValues map[string]string
@@ -36,11 +36,13 @@ func (kv keyValues) Set(s string) error {
 // runServe is `trailwatch serve`: the service the seeds describe.
 func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 	fs := newFlagSet("serve", env, serveHelp)
-	var configs, templates stringList
-	params, apiKeys, users := keyValues{}, keyValues{}, keyValues{}
+	var configs, templates, tfFiles stringList
+	params, apiKeys, users, tfVars := keyValues{}, keyValues{}, keyValues{}, keyValues{}
 	fs.Var(&configs, "config", "native YAML configuration `FILE` (rules, receivers, routes); repeatable")
 	fs.Var(&templates, "template", "CloudFormation template `FILE` to run as AWS would; repeatable")
 	fs.Var(params, "parameter", "template parameter `KEY=VALUE` (also AWS::Region, AWS::AccountId, AWS::StackName); repeatable")
+	fs.Var(&tfFiles, "terraform", "Terraform `FILE` or directory of .tf files (rules, topics, alarms, schedules as AWS resources); repeatable")
+	fs.Var(tfVars, "var", "Terraform variable `NAME=VALUE` (also TF_VAR_NAME); repeatable")
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen `ADDR`")
 	data := fs.String("data", "", "state `DIR` (SQLite inside); default $TRAILWATCH_DATA, $XDG_STATE_HOME/trailwatch or ~/.local/state/trailwatch")
 	smtp := fs.String("smtp", "", "SMTP server `URL`: smtp://user:pass@host:port (STARTTLS when offered) or smtps:// (implicit TLS)")
@@ -68,6 +70,8 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 		ConfigFiles:    configs,
 		Templates:      templates,
 		Params:         params,
+		TerraformFiles: tfFiles,
+		TerraformVars:  tfVars,
 		Listen:         *listen,
 		DataDir:        *data,
 		MailFrom:       *mailFrom,

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,12 +10,10 @@ import (
 	"time"
 
 	"github.com/trailwatch/trailwatch/internal/config"
+	tfconfig "github.com/trailwatch/trailwatch/internal/config/terraform"
 )
 
-const validateHelp = "validate [--config FILE]... [--template FILE [--parameter KEY=VALUE]...] [--terraform FILE]... [-q]"
-
-// errTerraformUnsupported: the Terraform reader (issue 5 §3) is not written yet.
-var errTerraformUnsupported = errors.New("reading Terraform configuration is not supported yet (give the CloudFormation template or native YAML instead)")
+const validateHelp = "validate [--config FILE]... [--template FILE [--parameter KEY=VALUE]...] [--terraform FILE|DIR [--var NAME=VALUE]...]... [-q]"
 
 // runValidate is `trailwatch validate`: load a configuration as serve
 // would, without running it; print what it would run and every problem.
@@ -24,11 +21,12 @@ var errTerraformUnsupported = errors.New("reading Terraform configuration is not
 func runValidate(_ context.Context, args []string, env *Env) (int, error) {
 	fs := newFlagSet("validate", env, validateHelp)
 	var configs, templates, terraform stringList
-	params := keyValues{}
+	params, tfVars := keyValues{}, keyValues{}
 	fs.Var(&configs, "config", "native YAML configuration `FILE`; repeatable")
 	fs.Var(&templates, "template", "CloudFormation template `FILE`; repeatable")
 	fs.Var(params, "parameter", "template parameter `KEY=VALUE` (also AWS::Region, AWS::AccountId, AWS::StackName); repeatable")
-	fs.Var(&terraform, "terraform", "Terraform `FILE` (not supported yet); repeatable")
+	fs.Var(&terraform, "terraform", "Terraform `FILE` or directory of .tf files; repeatable")
+	fs.Var(tfVars, "var", "Terraform variable `NAME=VALUE` (also TF_VAR_NAME); repeatable")
 	quiet := fs.Bool("q", false, "print only the problems")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -37,16 +35,20 @@ func runValidate(_ context.Context, args []string, env *Env) (int, error) {
 	if len(pos) > 0 {
 		return ExitFailure, fmt.Errorf("%w: unexpected argument %q (give files with --config, --template)", errUsage, pos[0])
 	}
+	if len(configs) == 0 && len(templates) == 0 && len(terraform) == 0 {
+		return ExitFailure, fmt.Errorf("%w: give at least one --config, --template or --terraform", errUsage)
+	}
+	var external []*config.Resources
 	if len(terraform) > 0 {
-		for _, f := range terraform {
-			fmt.Fprintf(env.Stderr, "%s: %v\n", f, errTerraformUnsupported)
+		var rs *config.Resources
+		if rs, err = tfconfig.Read(terraform, tfVars, os.LookupEnv); err == nil {
+			external = append(external, rs)
 		}
-		return ExitFailure, nil
 	}
-	if len(configs) == 0 && len(templates) == 0 {
-		return ExitFailure, fmt.Errorf("%w: give at least one --config or --template", errUsage)
+	var cfg *config.Config
+	if err == nil {
+		cfg, err = config.LoadWith(configs, templates, external, params, os.LookupEnv)
 	}
-	cfg, err := config.Load(configs, templates, params, os.LookupEnv)
 	if err != nil {
 		problems := flattenErrors(err)
 		for _, p := range problems {

@@ -81,14 +81,62 @@ func TestValidateMissingParameter(t *testing.T) {
 
 func TestValidateUsage(t *testing.T) {
 	t.Parallel()
-	code, _, errOut := run(t, "", "validate", "--terraform", "main.tf")
-	if code != ExitFailure || !strings.Contains(errOut, "main.tf: reading Terraform configuration is not supported yet") {
-		t.Errorf("--terraform: exit %d; stderr:\n%s", code, errOut)
+	code, _, errOut := run(t, "", "validate", "--terraform", "/nonexistent/main.tf")
+	if code != ExitFailure || !strings.Contains(errOut, "/nonexistent/main.tf") {
+		t.Errorf("--terraform missing file: exit %d; stderr:\n%s", code, errOut)
 	}
 	if code, _, _ := run(t, "", "validate"); code != ExitFailure {
 		t.Errorf("no files: exit %d, want 2", code)
 	}
 	if code, _, _ := run(t, "", "validate", "--config", "/nonexistent/trailwatch.yaml"); code != ExitFailure {
 		t.Errorf("missing file: exit %d, want 2", code)
+	}
+}
+
+func TestValidateTerraform(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := run(t, "", "validate", "--terraform", "../config/terraform/testdata/seed003")
+	if code != ExitOK {
+		t.Fatalf("seed 003: exit %d; stderr:\n%s", code, errOut)
+	}
+	for _, want := range []string{"aws-console-login", "aws_lambda_function.login_alert_mail", "valid\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("seed 003: output lacks %q:\n%s", want, out)
+		}
+	}
+	dir := t.TempDir()
+	tf := filepath.Join(dir, "main.tf")
+	src := `variable "email" {}
+
+resource "aws_sns_topic" "t" {
+  name = "alerts"
+}
+
+resource "aws_sns_topic_subscription" "mail" {
+  topic_arn = aws_sns_topic.t.arn
+  protocol  = "email"
+  endpoint  = var.email
+}
+
+resource "aws_cloudwatch_event_rule" "r" {
+  name          = "root-sign-in"
+  event_pattern = jsonencode({ "detail-type" = ["AWS Console Sign In via CloudTrail"], detail = { userIdentity = { type = ["Root"] } } })
+}
+
+resource "aws_cloudwatch_event_target" "t" {
+  rule = aws_cloudwatch_event_rule.r.name
+  arn  = aws_sns_topic.t.arn
+}
+`
+	if err := os.WriteFile(tf, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = run(t, "", "validate", "--terraform", tf)
+	if code != ExitFailure || !strings.Contains(errOut, tf+":1:1: variable email: no value") {
+		t.Errorf("no --var: exit %d; stderr:\n%s", code, errOut)
+	}
+	code, out, errOut = run(t, "", "validate", "--terraform", tf, "--var", "email=sec@example.com")
+	if code != ExitOK || !strings.Contains(out, "root-sign-in") || !strings.Contains(out, "(email)") {
+		t.Errorf("--var: exit %d; stdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }
