@@ -61,6 +61,7 @@ func Digest(ns []*Notification) *Notification {
 		Count:    len(ns),
 		RuleARN:  first.RuleARN,
 		Digest:   first.Digest,
+		Held:     true,
 		Queued:   first.Queued,
 	}
 	var (

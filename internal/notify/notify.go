@@ -45,6 +45,9 @@ type Notification struct {
 	// belongs to: deliveries deferred by a route's mute window, sent
 	// together as one notification (see Digest) when the window closes.
 	Digest string `json:"digest,omitempty"`
+	// Held is set on the one notification a digest becomes: Count then
+	// counts the alerts it holds, not events.
+	Held bool `json:"held,omitempty"`
 	// Queued is when the notification was queued.
 	Queued time.Time `json:"queued"`
 }

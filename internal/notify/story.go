@@ -70,6 +70,9 @@ func NewStory(n *Notification, tz *time.Location, consoleBase string) Story {
 	count := ""
 	if s.Count > 1 {
 		count = strconv.Itoa(s.Count) + " matching events"
+		if n.Held {
+			count = strconv.Itoa(s.Count) + " alerts held during the mute window"
+		}
 	}
 	s.What = facts(
 		"Event", event,
@@ -119,7 +122,11 @@ func Title(n *Notification) string {
 		b.WriteString(": " + a.Summary)
 	}
 	if n.Count > 1 {
-		fmt.Fprintf(&b, " (%d events)", n.Count)
+		unit := "events"
+		if n.Held {
+			unit = "alerts"
+		}
+		fmt.Fprintf(&b, " (%d %s)", n.Count, unit)
 	}
 	return b.String()
 }

@@ -28,7 +28,7 @@ func TestDigestMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "[CRITICAL] root-signin: 2 alerts held during the mute window: root-signin (2), " +
-		"events from 2024-03-01T10:00:00Z to 2024-03-01T10:30:00Z (2 events)"
+		"events from 2024-03-01T10:00:00Z to 2024-03-01T10:30:00Z (2 alerts)"
 	if p.Text != want {
 		t.Errorf("text %q\nwant %q", p.Text, want)
 	}
@@ -37,7 +37,7 @@ func TestDigestMessage(t *testing.T) {
 			t.Errorf("%q in a digest:\n%s", s, body)
 		}
 	}
-	for _, s := range []string{"Principal: root (Root)", "Count: 2 matching events"} {
+	for _, s := range []string{"Principal: root (Root)", "Count: 2 alerts held during the mute window"} {
 		if !strings.Contains(string(body), s) {
 			t.Errorf("%q missing:\n%s", s, body)
 		}
