@@ -60,7 +60,7 @@ func TestDigest(t *testing.T) {
 	if ns[0].Alert.Summary != "root-console-signin happened" || ns[0].Key != "d1" {
 		t.Errorf("input changed: %+v", ns[0])
 	}
-	if got := notify.Title(d); got != "[CRITICAL] root-console-signin, iam-policy-change: "+wantSummary+" (3 events)" {
+	if got := notify.Title(d); got != "[CRITICAL] root-console-signin, iam-policy-change: "+wantSummary+" (3 alerts)" {
 		t.Errorf("Title = %q", got)
 	}
 }
