@@ -19,6 +19,9 @@ import (
 	"sync"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/trailwatch/trailwatch/internal/alert"
@@ -36,6 +39,7 @@ import (
 	"github.com/trailwatch/trailwatch/internal/outbox"
 	"github.com/trailwatch/trailwatch/internal/route"
 	"github.com/trailwatch/trailwatch/internal/rule"
+	"github.com/trailwatch/trailwatch/internal/source/sqssrc"
 	"github.com/trailwatch/trailwatch/internal/store"
 	"github.com/trailwatch/trailwatch/internal/store/sqlite"
 	"github.com/trailwatch/trailwatch/internal/web"
@@ -81,6 +85,18 @@ type Options struct {
 	// Outbox tuning (zero: the outbox's defaults).
 	MinBackoff, MaxBackoff, MaxAge time.Duration
 	PollInterval                   time.Duration
+	// SQSQueues are the URLs of SQS queues serve polls: EventBridge events
+	// (a rule with an SQS target) and S3 notifications of new CloudTrail
+	// log files, direct or through SNS.
+	SQSQueues []string
+	// AWSRegion and AWSEndpoint configure the AWS SDK clients of sources
+	// ("": the SDK's defaults; an endpoint for SQS/S3-compatible services).
+	AWSRegion, AWSEndpoint string
+	// SQSClient and S3Client replace the clients built from the AWS
+	// configuration (tests).
+	SQSClient sqssrc.SQSAPI
+	S3Client  sqssrc.S3API
+
 	// Lease is how long a delivery claimed by a process that died stays
 	// claimed before another (or the restarted one) takes it over.
 	Lease time.Duration
@@ -103,6 +119,8 @@ type App struct {
 	ackKey   []byte
 
 	renderFailures prometheus.Counter
+
+	sources []*sqssrc.Source
 
 	watch  *watch
 	muteMu sync.Mutex
@@ -198,6 +216,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Metrics:      a.registry,
 	})
 	if err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	if err := a.newSources(ctx); err != nil {
 		a.store.Close()
 		return nil, err
 	}
@@ -404,6 +426,55 @@ func (a *App) ackURL(alertID string) string {
 	return web.SignAckURL(strings.TrimRight(base, "/"), a.ackKey, alertID)
 }
 
+// newSources builds the SQS sources: each hands its events to Ingest and
+// deletes a message only once Ingest returned, that is once its alerts are
+// durable.
+func (a *App) newSources(ctx context.Context) error {
+	if len(a.o.SQSQueues) == 0 {
+		return nil
+	}
+	sqsClient, s3Client := a.o.SQSClient, a.o.S3Client
+	if sqsClient == nil || s3Client == nil {
+		var opts []func(*awsconfig.LoadOptions) error
+		if a.o.AWSRegion != "" {
+			opts = append(opts, awsconfig.WithRegion(a.o.AWSRegion))
+		}
+		cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+		if err != nil {
+			return fmt.Errorf("aws config: %w", err)
+		}
+		endpoint := a.o.AWSEndpoint
+		if sqsClient == nil {
+			sqsClient = sqs.NewFromConfig(cfg, func(o *sqs.Options) {
+				if endpoint != "" {
+					o.BaseEndpoint = &endpoint
+				}
+			})
+		}
+		if s3Client == nil {
+			s3Client = s3.NewFromConfig(cfg, func(o *s3.Options) {
+				if endpoint != "" {
+					o.BaseEndpoint = &endpoint
+					o.UsePathStyle = true
+				}
+			})
+		}
+	}
+	sink := func(ctx context.Context, evs []*event.Event) error {
+		_, err := a.Ingest(ctx, evs)
+		return err
+	}
+	for _, q := range a.o.SQSQueues {
+		a.sources = append(a.sources, sqssrc.New(sqsClient, s3Client, sink, sqssrc.Options{
+			QueueURL:   q,
+			Clock:      a.clock,
+			Logger:     a.log.With("source", "sqs", "queue", q),
+			Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"queue": q}, a.registry),
+		}))
+	}
+	return nil
+}
+
 // Listen binds the HTTP address (so tests can use port 0 and read Addr).
 func (a *App) Listen() error {
 	if a.ln != nil {
@@ -461,6 +532,9 @@ func (a *App) Run(ctx context.Context) error {
 	run("outbox", a.outbox.Run)
 	run("reminders", a.outbox.RunReminders)
 	run("prune", a.prune)
+	for _, src := range a.sources {
+		run("sqs", src.Run)
+	}
 	if a.watch.active() {
 		run("alarms", a.watchLoop)
 	}

@@ -52,6 +52,10 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 	adminToken := fs.String("admin-token", "", "bearer `TOKEN` for POST /alerts/{id}/ack (default: the ingest credentials); also $TRAILWATCH_ADMIN_TOKEN")
 	insecure := fs.Bool("insecure-ingest", false, "allow ingest without authentication on a non-loopback address")
 	publicURL := fs.String("public-url", "", "base `URL` of acknowledgement links in notifications (default http://ADDR)")
+	var queues stringList
+	fs.Var(&queues, "sqs-queue", "poll this SQS queue `URL` (EventBridge events; S3 notifications of CloudTrail log files, direct or via SNS); repeatable")
+	awsRegion := fs.String("aws-region", "", "AWS `REGION` of the sources' clients (default: the SDK's: $AWS_REGION, profile)")
+	endpointURL := fs.String("endpoint-url", "", "`URL` of an SQS/S3-compatible endpoint for the sources (default: AWS)")
 	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	lease := fs.Duration("outbox-lease", 0, "how long a delivery claimed by a process that died waits before it is sent again (default 5m)")
 	maxAge := fs.Duration("outbox-max-age", 0, "how long a failing delivery is retried before it is dead-lettered (default 24h, as EventBridge)")
@@ -80,6 +84,9 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 		AdminToken:     *adminToken,
 		InsecureIngest: *insecure,
 		PublicURL:      *publicURL,
+		SQSQueues:      queues,
+		AWSRegion:      *awsRegion,
+		AWSEndpoint:    *endpointURL,
 		Lease:          *lease,
 		MaxAge:         *maxAge,
 		Stdout:         env.Stdout,
