@@ -59,7 +59,7 @@ func (m *module) pass(vars map[string]cty.Value) int {
 		var insts []*instance
 		for _, ex := range m.expand(r, ctx, false) {
 			in := &instance{r: r, addr: ex.addr, ctx: ex.ctx, attrs: map[string]cty.Value{}}
-			ictx := m.evalContext(vars, ex.ctx)
+			ictx := child(ctx, ex.ctx)
 			for name, a := range r.block.Body.Attributes {
 				if meta[name] {
 					continue

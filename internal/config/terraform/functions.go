@@ -20,7 +20,7 @@ func functions(dir string) map[string]function.Function {
 		"concat": stdlib.ConcatFunc, "merge": stdlib.MergeFunc, "length": stdlib.LengthFunc, "lookup": stdlib.LookupFunc,
 		"element": stdlib.ElementFunc, "contains": stdlib.ContainsFunc, "keys": stdlib.KeysFunc, "values": stdlib.ValuesFunc,
 		"flatten": stdlib.FlattenFunc, "distinct": stdlib.DistinctFunc, "compact": stdlib.CompactFunc, "coalesce": stdlib.CoalesceFunc,
-		"coalescelist": stdlib.CoalesceListFunc, "zipmap": stdlib.ZipmapFunc, "range": stdlib.RangeFunc, "slice": stdlib.SliceFunc,
+		"coalescelist": stdlib.CoalesceListFunc, "zipmap": stdlib.ZipmapFunc, "slice": stdlib.SliceFunc,
 		"sort": stdlib.SortFunc, "reverse": stdlib.ReverseListFunc, "min": stdlib.MinFunc, "max": stdlib.MaxFunc,
 		"abs": stdlib.AbsoluteFunc, "ceil": stdlib.CeilFunc, "floor": stdlib.FloorFunc, "parseint": stdlib.ParseIntFunc,
 		"tostring": stdlib.MakeToFunc(cty.String), "tonumber": stdlib.MakeToFunc(cty.Number), "tobool": stdlib.MakeToFunc(cty.Bool),

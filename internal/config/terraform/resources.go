@@ -91,7 +91,7 @@ func (m *module) resourcesOut(vars map[string]cty.Value) *config.Resources {
 		}
 		ctx := m.evalContext(vars, nil)
 		for _, ex := range m.expand(r, ctx, true) {
-			n := m.evalBody(ex.addr, r.block.Body, r.block.DefRange(), m.evalContext(vars, ex.ctx))
+			n := m.evalBody(ex.addr, r.block.Body, r.block.DefRange(), child(ctx, ex.ctx))
 			m.checkKnown(ex.addr, n, k.known)
 			res := &config.Resource{ID: ex.addr, Type: k.cfn, File: n.rng.Filename, Line: n.rng.Start.Line, Col: n.rng.Start.Column}
 			p := &props{n: n, v: &config.Value{Kind: config.Map, File: n.rng.Filename, Line: n.rng.Start.Line, Col: n.rng.Start.Column}}

@@ -23,7 +23,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -370,10 +369,21 @@ func (m *module) evalContext(vars map[string]cty.Value, extra map[string]cty.Val
 	}
 	v["data"] = objOrEmpty(dv)
 	v["module"] = cty.DynamicVal
-	for k, x := range extra {
-		v[k] = x
+	base := &hcl.EvalContext{Variables: v, Functions: functions(m.dir)}
+	if len(extra) == 0 {
+		return base
 	}
-	return &hcl.EvalContext{Variables: v, Functions: functions(m.dir)}
+	return child(base, extra)
+}
+
+// child is ctx with count or each.
+func child(ctx *hcl.EvalContext, extra map[string]cty.Value) *hcl.EvalContext {
+	if len(extra) == 0 {
+		return ctx
+	}
+	c := ctx.NewChild()
+	c.Variables = extra
+	return c
 }
 
 func objOrEmpty(m map[string]cty.Value) cty.Value {
@@ -393,5 +403,3 @@ func unsupported(name, why string) function.Function {
 		},
 	})
 }
-
-var _ = strings.TrimSpace
