@@ -241,6 +241,14 @@ type Store interface {
 	SaveAlarms(ctx context.Context, snaps []AlarmSnapshot, batch []Seen) (RecordResult, error)
 	// AlarmSnapshots returns every saved snapshot, by name.
 	AlarmSnapshots(ctx context.Context) ([]AlarmSnapshot, error)
+
+	// Checkpoint returns the value a source saved under key (how far it
+	// has read: an S3 key, a log stream token, a time); ok is false when
+	// none was saved.
+	Checkpoint(ctx context.Context, key string) (value string, ok bool, err error)
+	// SetCheckpoint saves value under key, replacing the one before. A
+	// source calls it only after the events up to value were recorded.
+	SetCheckpoint(ctx context.Context, key, value string) error
 	Close() error
 }
 

@@ -155,3 +155,46 @@ func TestMigrateFromVersion2(t *testing.T) {
 		t.Errorf("digests = %v, want the old one without and the new one with", digests)
 	}
 }
+
+// A version 3 database (no checkpoints) takes the table and keeps its
+// events.
+func TestMigrateFromVersion3(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "v3.db")
+	s, err := Open(t.Context(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Record(t.Context(), []store.Seen{{EventKey: "old"}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TABLE checkpoints`, `PRAGMA user_version = 3`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	db.Close()
+	s, err = Open(t.Context(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, ok, err := s.Checkpoint(t.Context(), "k"); err != nil || ok {
+		t.Fatalf("Checkpoint after migration: %v, %v", ok, err)
+	}
+	if err := s.SetCheckpoint(t.Context(), "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := s.Checkpoint(t.Context(), "k"); err != nil || !ok || v != "v" {
+		t.Fatalf("Checkpoint = %q, %v, %v", v, ok, err)
+	}
+	res, err := s.Record(t.Context(), []store.Seen{{EventKey: "old"}})
+	if err != nil || res.Duplicates != 1 {
+		t.Fatalf("after migration: %+v %v", res, err)
+	}
+}

@@ -125,9 +125,9 @@ const (
 
 var _ store.Store = (*Store)(nil)
 
-const schemaVersion = 3
+const schemaVersion = 4
 
-// schema is the whole schema, as version 3 has it (migrate runs it on an
+// schema is the whole schema, as version 4 has it (migrate runs it on an
 // empty database; its IF NOT EXISTS let an older database take the
 // tables and indexes it lacks, after migrate added the columns).
 const schema = `
@@ -228,6 +228,13 @@ CREATE TABLE IF NOT EXISTS alarms (
 	updated         INTEGER NOT NULL,
 	actions_enabled INTEGER NOT NULL,
 	saved_at        INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Version 4: how far each source has read (store.Store.SetCheckpoint).
+CREATE TABLE IF NOT EXISTS checkpoints (
+	key        TEXT PRIMARY KEY,
+	value      TEXT NOT NULL,
+	updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `
 
@@ -889,6 +896,34 @@ func (s *Store) AlarmSnapshots(ctx context.Context) ([]store.AlarmSnapshot, erro
 		return nil, fmt.Errorf("store alarm snapshots: %w", err)
 	}
 	return out, nil
+}
+
+// Checkpoint implements store.Store.
+func (s *Store) Checkpoint(ctx context.Context, key string) (string, bool, error) {
+	var v string
+	err := s.r.QueryRowContext(ctx, `SELECT value FROM checkpoints WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("store checkpoint: %w", err)
+	}
+	return v, true, nil
+}
+
+// SetCheckpoint implements store.Store. It shares the group commit with
+// Record.
+func (s *Store) SetCheckpoint(ctx context.Context, key, value string) error {
+	err := s.write(ctx, 1, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (key, value, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+			key, value, nanos(s.clock.Now()))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store set checkpoint: %w", err)
+	}
+	return nil
 }
 
 func (s *Store) recordHit(ctx context.Context, tx *sql.Tx, now time.Time, ev *store.Seen, h *store.Hit, res *store.RecordResult) error {

@@ -54,6 +54,8 @@ func Run(t *testing.T, newStore Opener) {
 		{"NotBeforeDefersClaim", testNotBefore},
 		{"DigestRoundTrip", testDigestRoundTrip},
 		{"DigestClaimedTogether", testDigestClaimedTogether},
+		{"CheckpointRoundTrip", testCheckpointRoundTrip},
+		{"CheckpointConcurrent", testCheckpointConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
