@@ -39,6 +39,8 @@ import (
 	"github.com/trailwatch/trailwatch/internal/outbox"
 	"github.com/trailwatch/trailwatch/internal/route"
 	"github.com/trailwatch/trailwatch/internal/rule"
+	"github.com/trailwatch/trailwatch/internal/source/s3poll"
+	"github.com/trailwatch/trailwatch/internal/source/s3src"
 	"github.com/trailwatch/trailwatch/internal/source/sqssrc"
 	"github.com/trailwatch/trailwatch/internal/store"
 	"github.com/trailwatch/trailwatch/internal/store/sqlite"
@@ -89,6 +91,9 @@ type Options struct {
 	// (a rule with an SQS target) and S3 notifications of new CloudTrail
 	// log files, direct or through SNS.
 	SQSQueues []string
+	// S3Sources are s3://bucket/prefix URLs serve polls for new CloudTrail
+	// log files (s3poll: a checkpoint per region folder in the store).
+	S3Sources []string
 	// AWSRegion and AWSEndpoint configure the AWS SDK clients of sources
 	// ("": the SDK's defaults; an endpoint for SQS/S3-compatible services).
 	AWSRegion, AWSEndpoint string
@@ -121,6 +126,7 @@ type App struct {
 	renderFailures prometheus.Counter
 
 	sources []*sqssrc.Source
+	pollers []*s3poll.Poller
 
 	watch  *watch
 	muteMu sync.Mutex
@@ -216,6 +222,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Metrics:      a.registry,
 	})
 	if err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	if err := a.newS3Pollers(ctx); err != nil {
 		a.store.Close()
 		return nil, err
 	}
@@ -475,6 +485,36 @@ func (a *App) newSources(ctx context.Context) error {
 	return nil
 }
 
+// newS3Pollers builds the S3 pollers: each hands a log file's events to
+// Ingest and saves its checkpoint only once Ingest returned for the whole
+// file.
+func (a *App) newS3Pollers(ctx context.Context) error {
+	sink := func(ctx context.Context, evs []*event.Event) error {
+		_, err := a.Ingest(ctx, evs)
+		return err
+	}
+	for _, u := range a.o.S3Sources {
+		bucket, prefix, err := s3src.ParseURL(u)
+		if err != nil {
+			return fmt.Errorf("s3 source: %w", err)
+		}
+		c, ok := a.o.S3Client.(s3src.Client)
+		if !ok {
+			if c, err = s3src.NewClient(ctx, s3src.Options{Bucket: bucket, Region: a.o.AWSRegion, Endpoint: a.o.AWSEndpoint}); err != nil {
+				return fmt.Errorf("s3 source %s: %w", u, err)
+			}
+		}
+		a.pollers = append(a.pollers, s3poll.New(c, a.store, sink, s3poll.Options{
+			Bucket:     bucket,
+			Prefix:     prefix,
+			Clock:      a.clock,
+			Logger:     a.log.With("source", "s3", "url", u),
+			Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"url": u}, a.registry),
+		}))
+	}
+	return nil
+}
+
 // Listen binds the HTTP address (so tests can use port 0 and read Addr).
 func (a *App) Listen() error {
 	if a.ln != nil {
@@ -534,6 +574,9 @@ func (a *App) Run(ctx context.Context) error {
 	run("prune", a.prune)
 	for _, src := range a.sources {
 		run("sqs", src.Run)
+	}
+	for _, p := range a.pollers {
+		run("s3", p.Run)
 	}
 	if a.watch.active() {
 		run("alarms", a.watchLoop)
