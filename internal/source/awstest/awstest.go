@@ -66,7 +66,8 @@ type calls struct {
 }
 
 // Fail makes the next len(types) requests answer these error types (e.g.
-// "ThrottlingException") with HTTP 400, one each.
+// "ThrottlingException") with HTTP 400, one each; "" lets that request be
+// answered normally.
 func (c *calls) Fail(types ...string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
