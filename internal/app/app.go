@@ -19,7 +19,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,6 +42,8 @@ import (
 	"github.com/trailwatch/trailwatch/internal/outbox"
 	"github.com/trailwatch/trailwatch/internal/route"
 	"github.com/trailwatch/trailwatch/internal/rule"
+	"github.com/trailwatch/trailwatch/internal/source/cwlsrc"
+	"github.com/trailwatch/trailwatch/internal/source/lookupsrc"
 	"github.com/trailwatch/trailwatch/internal/source/s3poll"
 	"github.com/trailwatch/trailwatch/internal/source/s3src"
 	"github.com/trailwatch/trailwatch/internal/source/sqssrc"
@@ -97,6 +102,16 @@ type Options struct {
 	// AWSRegion and AWSEndpoint configure the AWS SDK clients of sources
 	// ("": the SDK's defaults; an endpoint for SQS/S3-compatible services).
 	AWSRegion, AWSEndpoint string
+	// LogGroups are CloudWatch Logs log groups of a trail serve polls
+	// (FilterLogEvents, from a checkpoint in the store).
+	LogGroups []string
+	// LookupRegions are the regions whose CloudTrail event history serve
+	// polls (LookupEvents, a checkpoint per region): no trail needed.
+	LookupRegions []string
+	// LogsClient and TrailClients replace the clients built from the AWS
+	// configuration (tests).
+	LogsClient   cwlsrc.API
+	TrailClients map[string]lookupsrc.API
 	// SQSClient and S3Client replace the clients built from the AWS
 	// configuration (tests).
 	SQSClient sqssrc.SQSAPI
@@ -127,6 +142,7 @@ type App struct {
 
 	sources []*sqssrc.Source
 	pollers []*s3poll.Poller
+	logSrcs []interface{ Run(context.Context) error }
 
 	watch  *watch
 	muteMu sync.Mutex
@@ -226,6 +242,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	if err := a.newS3Pollers(ctx); err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	if err := a.newLogSources(ctx); err != nil {
 		a.store.Close()
 		return nil, err
 	}
@@ -485,6 +505,73 @@ func (a *App) newSources(ctx context.Context) error {
 	return nil
 }
 
+// awsConfig loads the AWS SDK configuration sources use: the standard
+// credential chain, --aws-region.
+func (a *App) awsConfig(ctx context.Context, region string) (aws.Config, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if region != "" {
+		opts = append(opts, awsconfig.WithRegion(region))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("aws config: %w", err)
+	}
+	return cfg, nil
+}
+
+// newLogSources builds the CloudWatch Logs and CloudTrail event history
+// pollers; both keep their checkpoints in the store and save them only
+// once Ingest returned.
+func (a *App) newLogSources(ctx context.Context) error {
+	sink := func(ctx context.Context, evs []*event.Event) error {
+		_, err := a.Ingest(ctx, evs)
+		return err
+	}
+	endpoint := a.o.AWSEndpoint
+	for _, g := range a.o.LogGroups {
+		client := a.o.LogsClient
+		if client == nil {
+			cfg, err := a.awsConfig(ctx, a.o.AWSRegion)
+			if err != nil {
+				return err
+			}
+			client = cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
+				if endpoint != "" {
+					o.BaseEndpoint = &endpoint
+				}
+			})
+		}
+		src, err := cwlsrc.New(client, a.store, sink, cwlsrc.Options{LogGroup: g, Clock: a.clock, Logger: a.log.With("source", "cloudwatch-logs", "log_group", g)})
+		if err != nil {
+			return fmt.Errorf("cloudwatch-logs source %s: %w", g, err)
+		}
+		a.logSrcs = append(a.logSrcs, src)
+	}
+	if len(a.o.LookupRegions) > 0 {
+		clients := a.o.TrailClients
+		if clients == nil {
+			clients = map[string]lookupsrc.API{}
+			for _, r := range a.o.LookupRegions {
+				cfg, err := a.awsConfig(ctx, r)
+				if err != nil {
+					return err
+				}
+				clients[r] = cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) {
+					if endpoint != "" {
+						o.BaseEndpoint = &endpoint
+					}
+				})
+			}
+		}
+		src, err := lookupsrc.New(clients, a.store, sink, lookupsrc.Options{Clock: a.clock, Logger: a.log.With("source", "lookup-events")})
+		if err != nil {
+			return fmt.Errorf("lookup-events source: %w", err)
+		}
+		a.logSrcs = append(a.logSrcs, src)
+	}
+	return nil
+}
+
 // newS3Pollers builds the S3 pollers: each hands a log file's events to
 // Ingest and saves its checkpoint only once Ingest returned for the whole
 // file.
@@ -574,6 +661,9 @@ func (a *App) Run(ctx context.Context) error {
 	run("prune", a.prune)
 	for _, src := range a.sources {
 		run("sqs", src.Run)
+	}
+	for _, src := range a.logSrcs {
+		run("logs", src.Run)
 	}
 	for _, p := range a.pollers {
 		run("s3", p.Run)

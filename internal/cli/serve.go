@@ -56,6 +56,9 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 	fs.Var(&queues, "sqs-queue", "poll this SQS queue `URL` (EventBridge events; S3 notifications of CloudTrail log files, direct or via SNS); repeatable")
 	var s3Sources stringList
 	fs.Var(&s3Sources, "s3", "poll `s3://bucket/prefix` (CloudTrail layout) every minute for new log files, from a checkpoint per region folder (first run: the last hour); repeatable")
+	var logGroups stringList
+	fs.Var(&logGroups, "cloudwatch-logs", "poll this CloudWatch Logs `LOG_GROUP` of a trail (FilterLogEvents, checkpointed); repeatable")
+	lookupRegions := fs.String("lookup-events", "", "poll the CloudTrail event history of these `REGIONS` (comma-separated; LookupEvents, checkpointed): no trail needed")
 	awsRegion := fs.String("aws-region", "", "AWS `REGION` of the sources' clients (default: the SDK's: $AWS_REGION, profile)")
 	endpointURL := fs.String("endpoint-url", "", "`URL` of an SQS/S3-compatible endpoint for the sources (default: AWS)")
 	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
@@ -87,6 +90,8 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 		InsecureIngest: *insecure,
 		PublicURL:      *publicURL,
 		SQSQueues:      queues,
+		LogGroups:      logGroups,
+		LookupRegions:  splitList(*lookupRegions),
 		S3Sources:      s3Sources,
 		AWSRegion:      *awsRegion,
 		AWSEndpoint:    *endpointURL,
