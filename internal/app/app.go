@@ -21,6 +21,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/account"
+	accounttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -99,6 +101,8 @@ type Options struct {
 	// S3Sources are s3://bucket/prefix URLs serve polls for new CloudTrail
 	// log files (s3poll: a checkpoint per region folder in the store).
 	S3Sources []string
+	// S3RoleARN is a role to assume for reading S3Sources' buckets.
+	S3RoleARN string
 	// AWSRegion and AWSEndpoint configure the AWS SDK clients of sources
 	// ("": the SDK's defaults; an endpoint for SQS/S3-compatible services).
 	AWSRegion, AWSEndpoint string
@@ -106,12 +110,16 @@ type Options struct {
 	// (FilterLogEvents, from a checkpoint in the store).
 	LogGroups []string
 	// LookupRegions are the regions whose CloudTrail event history serve
-	// polls (LookupEvents, a checkpoint per region): no trail needed.
+	// polls (LookupEvents, a checkpoint per region): no trail needed. "all"
+	// is every region the account has enabled (Account Management's
+	// ListRegions).
 	LookupRegions []string
-	// LogsClient and TrailClients replace the clients built from the AWS
+	// AccountClient replaces the Account Management client (tests).
+	AccountClient account.ListRegionsAPIClient
+	// LogsClient and TrailClient replace the clients built from the AWS
 	// configuration (tests).
-	LogsClient   cwlsrc.API
-	TrailClients map[string]lookupsrc.API
+	LogsClient  cwlsrc.API
+	TrailClient func(region string) lookupsrc.API
 	// SQSClient and S3Client replace the clients built from the AWS
 	// configuration (tests).
 	SQSClient sqssrc.SQSAPI
@@ -548,20 +556,29 @@ func (a *App) newLogSources(ctx context.Context) error {
 		a.logSrcs = append(a.logSrcs, src)
 	}
 	if len(a.o.LookupRegions) > 0 {
-		clients := a.o.TrailClients
-		if clients == nil {
-			clients = map[string]lookupsrc.API{}
-			for _, r := range a.o.LookupRegions {
-				cfg, err := a.awsConfig(ctx, r)
-				if err != nil {
-					return err
-				}
-				clients[r] = cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) {
-					if endpoint != "" {
-						o.BaseEndpoint = &endpoint
-					}
-				})
+		regions := a.o.LookupRegions
+		if len(regions) == 1 && regions[0] == "all" {
+			var err error
+			if regions, err = a.enabledRegions(ctx); err != nil {
+				return fmt.Errorf("lookup-events source: %w", err)
 			}
+			a.log.Info("lookup-events in every enabled region", "regions", regions)
+		}
+		clients := map[string]lookupsrc.API{}
+		for _, r := range regions {
+			if a.o.TrailClient != nil {
+				clients[r] = a.o.TrailClient(r)
+				continue
+			}
+			cfg, err := a.awsConfig(ctx, r)
+			if err != nil {
+				return err
+			}
+			clients[r] = cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) {
+				if endpoint != "" {
+					o.BaseEndpoint = &endpoint
+				}
+			})
 		}
 		src, err := lookupsrc.New(clients, a.store, sink, lookupsrc.Options{Clock: a.clock, Logger: a.log.With("source", "lookup-events")})
 		if err != nil {
@@ -570,6 +587,35 @@ func (a *App) newLogSources(ctx context.Context) error {
 		a.logSrcs = append(a.logSrcs, src)
 	}
 	return nil
+}
+
+// enabledRegions lists the regions the account has enabled.
+func (a *App) enabledRegions(ctx context.Context) ([]string, error) {
+	client := a.o.AccountClient
+	if client == nil {
+		cfg, err := a.awsConfig(ctx, a.o.AWSRegion)
+		if err != nil {
+			return nil, err
+		}
+		client = account.NewFromConfig(cfg)
+	}
+	p := account.NewListRegionsPaginator(client, &account.ListRegionsInput{
+		RegionOptStatusContains: []accounttypes.RegionOptStatus{accounttypes.RegionOptStatusEnabled, accounttypes.RegionOptStatusEnabledByDefault},
+	})
+	var regions []string
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list enabled regions: %w", err)
+		}
+		for _, r := range out.Regions {
+			regions = append(regions, aws.ToString(r.RegionName))
+		}
+	}
+	if len(regions) == 0 {
+		return nil, errors.New("the account has no enabled region")
+	}
+	return regions, nil
 }
 
 // newS3Pollers builds the S3 pollers: each hands a log file's events to
@@ -587,7 +633,7 @@ func (a *App) newS3Pollers(ctx context.Context) error {
 		}
 		c, ok := a.o.S3Client.(s3src.Client)
 		if !ok {
-			if c, err = s3src.NewClient(ctx, s3src.Options{Bucket: bucket, Region: a.o.AWSRegion, Endpoint: a.o.AWSEndpoint}); err != nil {
+			if c, err = s3src.NewClient(ctx, s3src.Options{Bucket: bucket, Region: a.o.AWSRegion, Endpoint: a.o.AWSEndpoint, RoleARN: a.o.S3RoleARN}); err != nil {
 				return fmt.Errorf("s3 source %s: %w", u, err)
 			}
 		}

@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"io"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
@@ -36,14 +38,29 @@ func TestServePollsLogGroupAndEventHistory(t *testing.T) {
 	// The same event in both: one alert.
 	logs.Put("aws-cloudtrail-logs", awstest.LogEvent{Stream: "s", Timestamp: at, Message: inHistory})
 
+	var polled sync.Map
 	a := start(t, Options{
 		Clock:         fake,
 		Stdout:        io.Discard,
 		LogGroups:     []string{"aws-cloudtrail-logs"},
-		LookupRegions: []string{"us-east-1"},
-		LogsClient:    cloudwatchlogs.NewFromConfig(awstest.Config(logsURL, "us-east-1")),
-		TrailClients:  map[string]lookupsrc.API{"us-east-1": cloudtrail.NewFromConfig(awstest.Config(trailURL, "us-east-1"))},
+		LookupRegions: []string{"all"}, // every enabled region, from Account Management's ListRegions
+		AccountClient: account.NewFromConfig(awstest.Config(awstest.Start(t, &awstest.Account{Regions: map[string]string{
+			"us-east-1": "ENABLED_BY_DEFAULT", "eu-north-1": "ENABLED_BY_DEFAULT", "me-south-1": "DISABLED",
+		}}), "us-east-1")),
+		LogsClient: cloudwatchlogs.NewFromConfig(awstest.Config(logsURL, "us-east-1")),
+		TrailClient: func(region string) lookupsrc.API {
+			polled.Store(region, true)
+			return cloudtrail.NewFromConfig(awstest.Config(trailURL, region))
+		},
 	})
+	for _, r := range []string{"us-east-1", "eu-north-1"} {
+		if _, ok := polled.Load(r); !ok {
+			t.Errorf("region %s not polled", r)
+		}
+	}
+	if _, ok := polled.Load("me-south-1"); ok {
+		t.Error("a disabled region is polled")
+	}
 	ctx := context.Background()
 	for i := 0; ; i++ {
 		rows, err := a.Store().Alerts(ctx, store.AlertFilter{Rule: "console-signin-without-mfa"})

@@ -58,7 +58,8 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 	fs.Var(&s3Sources, "s3", "poll `s3://bucket/prefix` (CloudTrail layout) every minute for new log files, from a checkpoint per region folder (first run: the last hour); repeatable")
 	var logGroups stringList
 	fs.Var(&logGroups, "cloudwatch-logs", "poll this CloudWatch Logs `LOG_GROUP` of a trail (FilterLogEvents, checkpointed); repeatable")
-	lookupRegions := fs.String("lookup-events", "", "poll the CloudTrail event history of these `REGIONS` (comma-separated; LookupEvents, checkpointed): no trail needed")
+	lookupRegions := fs.String("lookup-events", "", "poll the CloudTrail event history of these `REGIONS` (comma-separated, or all: every enabled region; LookupEvents, checkpointed): no trail needed")
+	s3Role := fs.String("s3-role-arn", "", "IAM role `ARN` to assume for reading --s3 buckets (another account's trail bucket)")
 	awsRegion := fs.String("aws-region", "", "AWS `REGION` of the sources' clients (default: the SDK's: $AWS_REGION, profile)")
 	endpointURL := fs.String("endpoint-url", "", "`URL` of an SQS/S3-compatible endpoint for the sources (default: AWS)")
 	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
@@ -90,6 +91,7 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 		InsecureIngest: *insecure,
 		PublicURL:      *publicURL,
 		SQSQueues:      queues,
+		S3RoleARN:      *s3Role,
 		LogGroups:      logGroups,
 		LookupRegions:  splitList(*lookupRegions),
 		S3Sources:      s3Sources,
