@@ -21,12 +21,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/account"
 	accounttypes "github.com/aws/aws-sdk-go-v2/service/account/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/trailwatch/trailwatch/internal/alert"
@@ -101,7 +103,8 @@ type Options struct {
 	// S3Sources are s3://bucket/prefix URLs serve polls for new CloudTrail
 	// log files (s3poll: a checkpoint per region folder in the store).
 	S3Sources []string
-	// S3RoleARN is a role to assume for reading S3Sources' buckets.
+	// S3RoleARN is a role to assume for reading the trail buckets of
+	// S3Sources and of the S3 notifications SQSQueues carry.
 	S3RoleARN string
 	// AWSRegion and AWSEndpoint configure the AWS SDK clients of sources
 	// ("": the SDK's defaults; an endpoint for SQS/S3-compatible services).
@@ -490,6 +493,10 @@ func (a *App) newSources(ctx context.Context) error {
 			})
 		}
 		if s3Client == nil {
+			if a.o.S3RoleARN != "" {
+				// The trail bucket may be another account's.
+				cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), a.o.S3RoleARN))
+			}
 			s3Client = s3.NewFromConfig(cfg, func(o *s3.Options) {
 				if endpoint != "" {
 					o.BaseEndpoint = &endpoint

@@ -59,7 +59,7 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 	var logGroups stringList
 	fs.Var(&logGroups, "cloudwatch-logs", "poll this CloudWatch Logs `LOG_GROUP` of a trail (FilterLogEvents, checkpointed); repeatable")
 	lookupRegions := fs.String("lookup-events", "", "poll the CloudTrail event history of these `REGIONS` (comma-separated, or all: every enabled region; LookupEvents, checkpointed): no trail needed")
-	s3Role := fs.String("s3-role-arn", "", "IAM role `ARN` to assume for reading --s3 buckets (another account's trail bucket)")
+	s3Role := fs.String("s3-role-arn", "", "IAM role `ARN` to assume for reading trail buckets (--s3, and the log files --sqs-queue notifies) in another account")
 	awsRegion := fs.String("aws-region", "", "AWS `REGION` of the sources' clients (default: the SDK's: $AWS_REGION, profile)")
 	endpointURL := fs.String("endpoint-url", "", "`URL` of an SQS/S3-compatible endpoint for the sources (default: AWS)")
 	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
