@@ -1,0 +1,166 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// schemaVersion is the version of the schema below, kept in the
+// schema_version table (PostgreSQL's own numbering: SQLite's user_version
+// is another story).
+const schemaVersion = 1
+
+// migrateLock is the advisory lock key that serialises migrations: nodes
+// starting together migrate one at a time, the others then find the
+// schema current.
+const migrateLock = 0x747277_6d696772 // "trw" "migr"
+
+// schema is the whole schema, as version 1 has it. Times are int64 unix
+// nanoseconds, as in the SQLite store (exact round trips with the clock;
+// timestamptz keeps microseconds only); ids sort bytewise (COLLATE "C")
+// whatever the database's locale; event keys, dedup keys and metric keys
+// are BYTEA, as they may hold NUL, which TEXT cannot.
+const schema = `
+CREATE TABLE IF NOT EXISTS events (
+	key     BYTEA PRIMARY KEY,    -- an event key may hold any character, NUL too
+	seen_at BIGINT NOT NULL,
+	brief   BYTEA                -- what an alarm notification tells of it
+);
+CREATE INDEX IF NOT EXISTS events_seen ON events(seen_at);
+
+CREATE TABLE IF NOT EXISTS alerts (
+	id          TEXT COLLATE "C" PRIMARY KEY,
+	rule        TEXT NOT NULL,
+	severity    TEXT NOT NULL,
+	dedup_key   BYTEA NOT NULL,    -- from the event: any character
+	threshold   INTEGER NOT NULL,
+	count       INTEGER NOT NULL,
+	first_seen  BIGINT NOT NULL,
+	last_seen   BIGINT NOT NULL,
+	window_end  BIGINT,            -- NULL: the alert does not fold
+	first_event BIGINT NOT NULL,   -- 0: unknown
+	last_event  BIGINT NOT NULL,
+	fired_at    BIGINT,
+	notified_at BIGINT,
+	acked_at    BIGINT,
+	acked_by    TEXT NOT NULL DEFAULT '',
+	dead        INTEGER NOT NULL DEFAULT 0,
+	reminders   INTEGER NOT NULL DEFAULT 0,
+	alert       BYTEA NOT NULL     -- alert.Alert as JSON, byte for byte
+);
+CREATE INDEX IF NOT EXISTS alerts_fold ON alerts(rule, dedup_key, window_end) WHERE window_end IS NOT NULL;
+CREATE INDEX IF NOT EXISTS alerts_first ON alerts(first_seen);
+
+CREATE TABLE IF NOT EXISTS deliveries (
+	id             TEXT COLLATE "C" PRIMARY KEY,
+	alert_id       TEXT COLLATE "C" NOT NULL REFERENCES alerts(id),
+	receiver       TEXT NOT NULL,
+	reminder       INTEGER NOT NULL,
+	origin         TEXT COLLATE "C" NOT NULL, -- the first notification a reminder repeats; itself for one
+	state          TEXT NOT NULL,
+	notification   BYTEA NOT NULL,
+	queued_at      BIGINT NOT NULL,
+	due_at         BIGINT NOT NULL,
+	attempts       INTEGER NOT NULL DEFAULT 0,
+	token          TEXT NOT NULL DEFAULT '',
+	owner          TEXT NOT NULL DEFAULT '',
+	last_error     TEXT NOT NULL DEFAULT '',
+	done_at        BIGINT,
+	remind_every   BIGINT NOT NULL DEFAULT 0,
+	remind_max     INTEGER NOT NULL DEFAULT 0,
+	remind_next    BIGINT,
+	reminders_sent INTEGER NOT NULL DEFAULT 0,
+	digest         TEXT NOT NULL DEFAULT ''  -- store.Delivery.Digest; '': none
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(due_at, id) WHERE state IN ('pending', 'running');
+CREATE INDEX IF NOT EXISTS deliveries_alert ON deliveries(alert_id);
+CREATE INDEX IF NOT EXISTS deliveries_remind ON deliveries(remind_next) WHERE remind_next IS NOT NULL;
+CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries(done_at) WHERE state = 'dead';
+CREATE INDEX IF NOT EXISTS deliveries_origin ON deliveries(origin) WHERE reminder > 0 AND state IN ('pending', 'running');
+CREATE INDEX IF NOT EXISTS deliveries_digest ON deliveries(digest) WHERE digest <> '' AND state IN ('pending', 'running');
+
+-- Metric datapoints, summed per metric (alarm.MetricKey), 10-second bucket
+-- (unix seconds / 10) and unit: rows every node upserts. keys holds the
+-- events behind the first datapoints, one JSON array [eventKey, value] a
+-- line.
+CREATE TABLE IF NOT EXISTS metric_buckets (
+	metric     BYTEA NOT NULL,      -- alarm.MetricKey: NUL-separated
+	bucket     BIGINT NOT NULL,
+	unit       TEXT COLLATE "C" NOT NULL,
+	namespace  TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	dimensions TEXT NOT NULL,       -- JSON object
+	count      BIGINT NOT NULL,
+	sum        DOUBLE PRECISION NOT NULL,
+	min        DOUBLE PRECISION NOT NULL,
+	max        DOUBLE PRECISION NOT NULL,
+	nkeys      INTEGER NOT NULL,
+	keys       TEXT NOT NULL,
+	PRIMARY KEY (metric, bucket, unit)
+);
+CREATE INDEX IF NOT EXISTS metric_buckets_bucket ON metric_buckets(bucket);
+-- Each distinct value's count: exact percentiles.
+CREATE TABLE IF NOT EXISTS metric_values (
+	metric BYTEA NOT NULL,
+	bucket BIGINT NOT NULL,
+	unit   TEXT COLLATE "C" NOT NULL,
+	value  DOUBLE PRECISION NOT NULL,
+	n      BIGINT NOT NULL,
+	PRIMARY KEY (metric, bucket, unit, value)
+);
+CREATE INDEX IF NOT EXISTS metric_values_bucket ON metric_values(bucket);
+
+CREATE TABLE IF NOT EXISTS alarms (
+	name            TEXT COLLATE "C" PRIMARY KEY,
+	state           TEXT NOT NULL,
+	reason          TEXT NOT NULL,
+	reason_data     BYTEA,
+	updated         BIGINT NOT NULL,
+	actions_enabled BOOLEAN NOT NULL,
+	saved_at        BIGINT NOT NULL
+);
+
+-- How far each source has read (store.Store.SetCheckpoint).
+CREATE TABLE IF NOT EXISTS checkpoints (
+	key        TEXT COLLATE "C" PRIMARY KEY,
+	value      TEXT NOT NULL,
+	updated_at BIGINT NOT NULL
+);
+`
+
+// migrate brings the database to schemaVersion under an advisory lock
+// (DDL is transactional in PostgreSQL: a failed migration leaves nothing).
+func (s *Store) migrate(ctx context.Context) error {
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrateLock)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+			return err
+		}
+		var v int
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v); err != nil {
+			return err
+		}
+		if v > schemaVersion {
+			return fmt.Errorf("database schema %d is newer than this program's %d", v, schemaVersion)
+		}
+		if v == schemaVersion {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, schema); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM schema_version`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, schemaVersion)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres migrate: %w", err)
+	}
+	return nil
+}
