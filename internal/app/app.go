@@ -52,6 +52,7 @@ import (
 	"github.com/trailwatch/trailwatch/internal/source/s3src"
 	"github.com/trailwatch/trailwatch/internal/source/sqssrc"
 	"github.com/trailwatch/trailwatch/internal/store"
+	"github.com/trailwatch/trailwatch/internal/store/postgres"
 	"github.com/trailwatch/trailwatch/internal/store/sqlite"
 	"github.com/trailwatch/trailwatch/internal/web"
 )
@@ -70,6 +71,10 @@ type Options struct {
 
 	Listen  string // --listen; default 127.0.0.1:8080
 	DataDir string // --data
+	// Postgres is a PostgreSQL URL (--postgres): the store is that
+	// database, shared with the other nodes on it, instead of SQLite in
+	// DataDir (which still holds the acknowledgement links' key).
+	Postgres string
 
 	SMTP     *url.URL // --smtp
 	MailFrom string   // --mail-from
@@ -141,7 +146,7 @@ type App struct {
 	cfg      *config.Config
 	set      *rule.Set
 	router   *route.Router
-	store    *sqlite.Store
+	store    store.Store
 	outbox   *outbox.Outbox
 	web      *web.Server
 	registry *prometheus.Registry
@@ -221,8 +226,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if a.ackKey, err = loadOrCreateKey(filepath.Join(o.DataDir, "ack.key")); err != nil {
 		return nil, err
 	}
-	a.store, err = sqlite.Open(ctx, filepath.Join(o.DataDir, "trailwatch.db"), sqlite.Options{Clock: o.Clock, Logger: o.Logger})
-	if err != nil {
+	if a.store, err = openStore(ctx, o); err != nil {
 		return nil, err
 	}
 	if err := a.watch.restore(ctx, a.store, o.Clock.Now()); err != nil {
@@ -281,6 +285,23 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// openStore opens the PostgreSQL store when o.Postgres is set, else the
+// SQLite one in the data directory.
+func openStore(ctx context.Context, o Options) (store.Store, error) {
+	if o.Postgres != "" {
+		s, err := postgres.Open(ctx, o.Postgres, postgres.Options{Clock: o.Clock, Logger: o.Logger.With("part", "store")})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	s, err := sqlite.Open(ctx, filepath.Join(o.DataDir, "trailwatch.db"), sqlite.Options{Clock: o.Clock, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // newHTTPClient is the client receivers share: connections to a receiver

@@ -13,13 +13,15 @@ import (
 
 	"github.com/trailwatch/trailwatch/internal/app"
 	"github.com/trailwatch/trailwatch/internal/store"
+	"github.com/trailwatch/trailwatch/internal/store/postgres"
 	"github.com/trailwatch/trailwatch/internal/store/sqlite"
 )
 
-const alertsHelp = "alerts list [--data DIR] [--state S] [--rule R] [--limit N] [--format text|json] | alerts ack [--data DIR] [--by NAME] ID..."
+const alertsHelp = "alerts list [--data DIR | --postgres URL] [--state S] [--rule R] [--limit N] [--format text|json] | alerts ack [--data DIR | --postgres URL] [--by NAME] ID..."
 
 // runAlerts is `trailwatch alerts list|ack`: it reads and writes serve's
-// store directly (SQLite allows it while serve runs).
+// store directly (SQLite allows it while serve runs; PostgreSQL is shared
+// anyway).
 func runAlerts(ctx context.Context, args []string, env *Env) (int, error) {
 	if len(args) == 0 {
 		fmt.Fprintf(env.Stderr, "Usage: trailwatch %s\n", alertsHelp)
@@ -35,7 +37,19 @@ func runAlerts(ctx context.Context, args []string, env *Env) (int, error) {
 	return ExitFailure, fmt.Errorf("unknown subcommand %q (want list or ack)", args[0])
 }
 
-func openStore(ctx context.Context, dir string) (*sqlite.Store, error) {
+// openStore opens serve's store: the PostgreSQL database at pgURL (or
+// $TRAILWATCH_POSTGRES_URL), else the SQLite file in dir.
+func openStore(ctx context.Context, dir, pgURL string) (store.Store, error) {
+	if pgURL == "" && dir == "" {
+		pgURL = os.Getenv("TRAILWATCH_POSTGRES_URL")
+	}
+	if pgURL != "" {
+		s, err := postgres.Open(ctx, pgURL, postgres.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	if dir == "" {
 		d, err := app.DefaultDataDir()
 		if err != nil {
@@ -47,7 +61,11 @@ func openStore(ctx context.Context, dir string) (*sqlite.Store, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no store at %s (give serve's --data): %w", path, err)
 	}
-	return sqlite.Open(ctx, path, sqlite.Options{})
+	s, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 var alertStates = []string{store.StateNew, store.StateNotified, store.StateAcked, store.StateDeadLettered, store.StatePending}
@@ -55,6 +73,7 @@ var alertStates = []string{store.StateNew, store.StateNotified, store.StateAcked
 func runAlertsList(ctx context.Context, args []string, env *Env) (int, error) {
 	fs := newFlagSet("alerts list", env, alertsHelp)
 	data := fs.String("data", "", "serve's state `DIR`")
+	pgURL := fs.String("postgres", "", "serve's PostgreSQL database `URL` (default $TRAILWATCH_POSTGRES_URL unless --data)")
 	state := fs.String("state", "", "only alerts in this `STATE`: "+strings.Join(alertStates, ", "))
 	ruleName := fs.String("rule", "", "only alerts of this `RULE`")
 	limit := fs.Int("limit", 100, "at most `N` alerts, newest first (0: all)")
@@ -72,7 +91,7 @@ func runAlertsList(ctx context.Context, args []string, env *Env) (int, error) {
 	if *format != "text" && *format != "json" {
 		return ExitFailure, fmt.Errorf("--format: %q is not text or json", *format)
 	}
-	st, err := openStore(ctx, *data)
+	st, err := openStore(ctx, *data, *pgURL)
 	if err != nil {
 		return ExitFailure, err
 	}
@@ -134,6 +153,7 @@ func alertJSON(r store.AlertRow) map[string]any {
 func runAlertsAck(ctx context.Context, args []string, env *Env) (int, error) {
 	fs := newFlagSet("alerts ack", env, alertsHelp)
 	data := fs.String("data", "", "serve's state `DIR`")
+	pgURL := fs.String("postgres", "", "serve's PostgreSQL database `URL` (default $TRAILWATCH_POSTGRES_URL unless --data)")
 	by := fs.String("by", "", "who acknowledges (default: $USER)")
 	ids, err := parseFlags(fs, args)
 	if err != nil {
@@ -149,7 +169,7 @@ func runAlertsAck(ctx context.Context, args []string, env *Env) (int, error) {
 	if who == "" {
 		who = "cli"
 	}
-	st, err := openStore(ctx, *data)
+	st, err := openStore(ctx, *data, *pgURL)
 	if err != nil {
 		return ExitFailure, err
 	}

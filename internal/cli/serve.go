@@ -11,7 +11,7 @@ import (
 	"github.com/trailwatch/trailwatch/internal/app"
 )
 
-const serveHelp = "serve [--config FILE] [--template FILE [--parameter KEY=VALUE]...] [--terraform FILE|DIR [--var NAME=VALUE]...] [--listen ADDR] [--data DIR] [--smtp URL --mail-from ADDR]"
+const serveHelp = "serve [--config FILE] [--template FILE [--parameter KEY=VALUE]...] [--terraform FILE|DIR [--var NAME=VALUE]...] [--listen ADDR] [--data DIR] [--postgres URL] [--smtp URL --mail-from ADDR]"
 
 // keyValues is a repeatable KEY=VALUE flag.
 type keyValues map[string]string
@@ -45,6 +45,7 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 	fs.Var(tfVars, "var", "Terraform variable `NAME=VALUE` (also TF_VAR_NAME); repeatable")
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen `ADDR`")
 	data := fs.String("data", "", "state `DIR` (SQLite inside); default $TRAILWATCH_DATA, $XDG_STATE_HOME/trailwatch or ~/.local/state/trailwatch")
+	pgURL := fs.String("postgres", "", "keep the state in this PostgreSQL database `URL` (postgres://user:pass@host/db), shared by every node on it, instead of SQLite in --data; also $TRAILWATCH_POSTGRES_URL")
 	smtp := fs.String("smtp", "", "SMTP server `URL`: smtp://user:pass@host:port (STARTTLS when offered) or smtps:// (implicit TLS)")
 	mailFrom := fs.String("mail-from", "", "sender `ADDR` of email notifications")
 	fs.Var(apiKeys, "ingest-api-key", "require this header on ingest, as an EventBridge API_KEY connection sends it: `NAME=VALUE`; repeatable")
@@ -84,6 +85,7 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 		TerraformVars:  tfVars,
 		Listen:         *listen,
 		DataDir:        *data,
+		Postgres:       *pgURL,
 		MailFrom:       *mailFrom,
 		IngestAPIKeys:  apiKeys,
 		IngestUsers:    users,
@@ -104,6 +106,9 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 	}
 	if o.AdminToken == "" {
 		o.AdminToken = os.Getenv("TRAILWATCH_ADMIN_TOKEN")
+	}
+	if o.Postgres == "" {
+		o.Postgres = os.Getenv("TRAILWATCH_POSTGRES_URL")
 	}
 	if *smtp != "" {
 		u, err := url.Parse(*smtp)
