@@ -219,7 +219,17 @@ func (s *Store) record(ctx context.Context, tx pgx.Tx, now time.Time, batch []st
 		}
 	}
 
-	var sums metricSums
+	// Alerts that do not fold (most): inserted in one statement, in id
+	// order; those that already existed (the same rule and key twice)
+	// fold one by one below.
+	created, err := insertPlainAlerts(ctx, tx, now, batch, isNew)
+	if err != nil {
+		return err
+	}
+	var (
+		sums metricSums
+		ds   deliveryRows
+	)
 	for i := range batch {
 		ev := &batch[i]
 		if !isNew(i) {
@@ -228,7 +238,23 @@ func (s *Store) record(ctx context.Context, tx pgx.Tx, now time.Time, batch []st
 		}
 		res.Events++
 		for j := range ev.Hits {
-			if err := s.recordHit(ctx, tx, now, ev, &ev.Hits[j], res); err != nil {
+			h := &ev.Hits[j]
+			if h.DedupPeriod <= 0 {
+				id := store.AlertID(h.Rule, h.DedupKey, now, false)
+				if created[id] {
+					delete(created, id) // a second hit on it folds
+					res.Alerts++
+					if err := ds.fire(now, id, h.Alert, 1, h.Deliveries, res); err != nil {
+						return err
+					}
+					continue
+				}
+				if err := s.fold(ctx, tx, now, id, eventNanos(ev.EventTime), h, &ds, res); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := s.recordHit(ctx, tx, now, ev, h, &ds, res); err != nil {
 				return err
 			}
 		}
@@ -239,7 +265,129 @@ func (s *Store) record(ctx context.Context, tx pgx.Tx, now time.Time, batch []st
 			res.Datapoints++
 		}
 	}
+	if err := ds.insert(ctx, tx, res); err != nil {
+		return err
+	}
 	return writeSums(ctx, tx, &sums)
+}
+
+// insertPlainAlerts inserts the alerts of the new events' hits that do
+// not fold, fired at once, and returns the ids it created.
+func insertPlainAlerts(ctx context.Context, tx pgx.Tx, now time.Time, batch []store.Seen, isNew func(int) bool) (map[string]bool, error) {
+	type row struct {
+		id, rule, severity string
+		dedup, alert       []byte
+		event              int64
+	}
+	var rs []row
+	seen := map[string]bool{}
+	for i := range batch {
+		if !isNew(i) {
+			continue
+		}
+		for j := range batch[i].Hits {
+			h := &batch[i].Hits[j]
+			if h.DedupPeriod > 0 {
+				continue
+			}
+			id := store.AlertID(h.Rule, h.DedupKey, now, false)
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			aj, err := json.Marshal(h.Alert)
+			if err != nil {
+				return nil, fmt.Errorf("alert %s: %w", id, err)
+			}
+			rs = append(rs, row{id, h.Rule, h.Alert.Severity, []byte(h.DedupKey), aj, eventNanos(batch[i].EventTime)})
+		}
+	}
+	created := make(map[string]bool, len(rs))
+	if len(rs) == 0 {
+		return created, nil
+	}
+	slices.SortFunc(rs, func(a, b row) int { return strings.Compare(a.id, b.id) })
+	var (
+		ids, rules, sevs []string
+		dedups, alerts   [][]byte
+		events           []int64
+	)
+	for _, r := range rs {
+		ids, rules, sevs = append(ids, r.id), append(rules, r.rule), append(sevs, r.severity)
+		dedups, alerts, events = append(dedups, r.dedup), append(alerts, r.alert), append(events, r.event)
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO alerts
+		(id, rule, severity, dedup_key, threshold, count, first_seen, last_seen, window_end, first_event, last_event, fired_at, alert)
+		SELECT id, rule, sev, dk, 1, 1, $7, $7, NULL, ev, ev, $7, aj
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::bigint[], $6::bytea[]) AS u(id, rule, sev, dk, ev, aj)
+		ORDER BY id ON CONFLICT (id) DO NOTHING RETURNING id`, ids, rules, sevs, dedups, events, alerts, nanos(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		created[id] = true
+	}
+	return created, rows.Err()
+}
+
+// deliveryRows are the deliveries a batch queues, inserted together at
+// its end.
+type deliveryRows struct {
+	ids, alertIDs, receivers, digests []string
+	notifications                     [][]byte
+	due, every                        []int64
+	most                              []int32
+	now                               int64
+}
+
+// fire queues the deliveries of an alert that reached its threshold.
+func (r *deliveryRows) fire(now time.Time, id string, a alert.Alert, count int, ds []store.Delivery, res *store.RecordResult) error {
+	res.Fired++
+	r.now = nanos(now)
+	for i, d := range ds {
+		did := store.DeliveryID(id, i, d.Receiver)
+		n := store.NewNotification(did, id, d, a, count, 0, now)
+		nj, err := json.Marshal(&n)
+		if err != nil {
+			return fmt.Errorf("delivery %s: %w", did, err)
+		}
+		every, most := int64(d.RemindEvery), d.RemindMax
+		if every <= 0 || most <= 0 {
+			every, most = 0, 0
+		}
+		due := now
+		if d.NotBefore.After(now) {
+			due = d.NotBefore
+		}
+		r.ids, r.alertIDs, r.receivers, r.digests = append(r.ids, did), append(r.alertIDs, id), append(r.receivers, d.Receiver), append(r.digests, d.Digest)
+		r.notifications, r.due, r.every, r.most = append(r.notifications, nj), append(r.due, nanos(due)), append(r.every, every), append(r.most, int32(most))
+	}
+	return nil
+}
+
+// insert writes the deliveries in one statement, counting those queued
+// (a delivery id already there is not queued again).
+func (r *deliveryRows) insert(ctx context.Context, tx pgx.Tx, res *store.RecordResult) error {
+	if len(r.ids) == 0 {
+		return nil
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO deliveries
+		(id, alert_id, receiver, reminder, origin, state, notification, queued_at, due_at, remind_every, remind_max, digest)
+		SELECT id, aid, rcv, 0, id, 'pending', n, $9, due, ev, mx, dg
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::bigint[], $6::bigint[], $7::int[], $8::text[])
+			AS u(id, aid, rcv, n, due, ev, mx, dg)
+		ORDER BY id ON CONFLICT (id) DO NOTHING`,
+		r.ids, r.alertIDs, r.receivers, r.notifications, r.due, r.every, r.most, r.digests, r.now)
+	if err != nil {
+		return err
+	}
+	res.Queued += int(tag.RowsAffected())
+	return nil
 }
 
 // foldLock is the advisory lock key of a folding alert's rule and dedup
@@ -265,12 +413,9 @@ const (
 		first_event = CASE WHEN first_event = 0 OR ($2::bigint <> 0 AND $2::bigint < first_event) THEN $2::bigint ELSE first_event END,
 		fired_at = CASE WHEN fired_at IS NULL AND count + 1 >= threshold THEN $1::bigint ELSE fired_at END
 		WHERE id = $3 RETURNING count, threshold, COALESCE(fired_at = $1::bigint AND count = threshold, false), alert`
-	sqlInsDelivery = `INSERT INTO deliveries
-		(id, alert_id, receiver, reminder, origin, state, notification, queued_at, due_at, remind_every, remind_max, digest)
-		VALUES ($1, $2, $3, 0, $4, 'pending', $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`
 )
 
-func (s *Store) recordHit(ctx context.Context, tx pgx.Tx, now time.Time, ev *store.Seen, h *store.Hit, res *store.RecordResult) error {
+func (s *Store) recordHit(ctx context.Context, tx pgx.Tx, now time.Time, ev *store.Seen, h *store.Hit, ds *deliveryRows, res *store.RecordResult) error {
 	folding := h.DedupPeriod > 0
 	threshold := max(h.Threshold, 1)
 	if !folding {
@@ -282,7 +427,7 @@ func (s *Store) recordHit(ctx context.Context, tx pgx.Tx, now time.Time, ev *sto
 		err := tx.QueryRow(ctx, sqlFindFold, h.Rule, []byte(h.DedupKey), nanos(now)).Scan(&id)
 		switch {
 		case err == nil:
-			return s.fold(ctx, tx, now, id, et, h, res)
+			return s.fold(ctx, tx, now, id, et, h, ds, res)
 		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
@@ -307,16 +452,16 @@ func (s *Store) recordHit(ctx context.Context, tx pgx.Tx, now time.Time, ev *sto
 	if tag.RowsAffected() == 0 {
 		// The same rule matched the same key twice at one instant (a rule
 		// listed twice, say): one alert.
-		return s.fold(ctx, tx, now, id, et, h, res)
+		return s.fold(ctx, tx, now, id, et, h, ds, res)
 	}
 	res.Alerts++
 	if fired != nil {
-		return s.fire(ctx, tx, now, id, h.Alert, 1, h.Deliveries, res)
+		return ds.fire(now, id, h.Alert, 1, h.Deliveries, res)
 	}
 	return nil
 }
 
-func (s *Store) fold(ctx context.Context, tx pgx.Tx, now time.Time, id string, et int64, h *store.Hit, res *store.RecordResult) error {
+func (s *Store) fold(ctx context.Context, tx pgx.Tx, now time.Time, id string, et int64, h *store.Hit, ds *deliveryRows, res *store.RecordResult) error {
 	var (
 		count, threshold int
 		firedNow         bool
@@ -333,35 +478,7 @@ func (s *Store) fold(ctx context.Context, tx pgx.Tx, now time.Time, id string, e
 	if err := json.Unmarshal(aj, &a); err != nil {
 		return fmt.Errorf("alert %s: %w", id, err)
 	}
-	return s.fire(ctx, tx, now, id, a, count, h.Deliveries, res)
-}
-
-func (s *Store) fire(ctx context.Context, tx pgx.Tx, now time.Time, id string, a alert.Alert, count int, ds []store.Delivery, res *store.RecordResult) error {
-	res.Fired++
-	for i, d := range ds {
-		did := store.DeliveryID(id, i, d.Receiver)
-		n := store.NewNotification(did, id, d, a, count, 0, now)
-		nj, err := json.Marshal(&n)
-		if err != nil {
-			return fmt.Errorf("delivery %s: %w", did, err)
-		}
-		every, most := int64(d.RemindEvery), d.RemindMax
-		if every <= 0 || most <= 0 {
-			every, most = 0, 0
-		}
-		due := now
-		if d.NotBefore.After(now) {
-			due = d.NotBefore
-		}
-		tag, err := tx.Exec(ctx, sqlInsDelivery, did, id, d.Receiver, did, nj, nanos(now), nanos(due), every, most, d.Digest)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() > 0 {
-			res.Queued++
-		}
-	}
-	return nil
+	return ds.fire(now, id, a, count, h.Deliveries, res)
 }
 
 // metricSums adds up a batch's datapoints per bucket before they are
