@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/trailwatch/trailwatch/internal/alarm"
@@ -130,11 +131,6 @@ func newWatch(cfg *config.Config, params map[string]string, now time.Time) (*wat
 		w.schedules = append(w.schedules, ta)
 	}
 	return w, errors.Join(errs...)
-}
-
-// active reports whether there is anything to watch.
-func (w *watch) active() bool {
-	return w.filters.Len() > 0 || len(w.configs) > 0 || len(w.schedules) > 0
 }
 
 // datapoints returns the datapoints ev's record gives the metric filters,
@@ -350,22 +346,113 @@ func (a *App) evaluate(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// watchLoop evaluates alarms every alarmTick and applies schedules when they
-// fire, until ctx ends.
-func (a *App) watchLoop(ctx context.Context) error {
+// leaderLock is the advisory lock key of the leader lease on PostgreSQL.
+const leaderLock = 0x747277_6c656164 // "trw" "lead"
+
+// takeOverGrace is how far back a new leader fires the schedules due
+// before it led, which the node that led before may have missed while it
+// went (firing one again switches nothing).
+const takeOverGrace = time.Minute
+
+// isMute reports whether a schedule mutes or unmutes: it decides only what
+// each node's Ingest sends, so it runs on every node.
+func isMute(ta *timedAction) bool {
+	return ta.cfg.Action == config.ActionMute || ta.cfg.Action == config.ActionUnmute
+}
+
+// muteSchedules are the schedules every node runs.
+func (w *watch) muteSchedules() []*timedAction {
+	var out []*timedAction
+	for _, ta := range w.schedules {
+		if isMute(ta) {
+			out = append(out, ta)
+		}
+	}
+	return out
+}
+
+// leaderSchedules are the schedules only the leader runs: they switch the
+// alarms' actions, which the store keeps.
+func (w *watch) leaderSchedules() []*timedAction {
+	var out []*timedAction
+	for _, ta := range w.schedules {
+		if !isMute(ta) {
+			out = append(out, ta)
+		}
+	}
+	return out
+}
+
+// takeOver readies the watch for a term as leader: the alarms go back to
+// the states the store saved (the last leader's, perhaps another node's),
+// each evaluated next from now, and the leader's schedules from
+// takeOverGrace ago.
+func (w *watch) takeOver(ctx context.Context, st store.Store, now time.Time) error {
+	for _, c := range w.configs {
+		if err := w.alarms.Put(c, now); err != nil {
+			return fmt.Errorf("alarm %s: %w", c.Name, err)
+		}
+	}
+	if err := w.restore(ctx, st, now); err != nil {
+		return err
+	}
+	w.loaded = now
+	for _, ta := range w.leaderSchedules() {
+		ta.next, ta.ok = ta.s.Next(now.Add(-takeOverGrace))
+	}
+	return nil
+}
+
+// lead is what the leader runs, until ctx ends (leadership lost, or
+// stopping): reminders, and alarms with their schedules.
+// On a store of its own (SQLite) the states New restored are current: the
+// one term runs on from them.
+func (a *App) lead(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { a.outbox.RunReminders(ctx) })
+	defer wg.Wait()
+	w := a.watch
+	scheds := w.leaderSchedules()
+	active := w.filters.Len() > 0 || len(w.configs) > 0 || len(scheds) > 0
+	for active && a.shared {
+		err := w.takeOver(ctx, a.store, a.clock.Now())
+		if err == nil {
+			break
+		}
+		a.log.Error("alarms not taken over: not evaluated", "err", err)
+		t := a.clock.NewTimer(alarmTick)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C():
+		}
+	}
+	a.leading.Store(true)
+	defer a.leading.Store(false)
+	if !active {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return a.watchLoop(ctx, scheds, true)
+}
+
+// watchLoop applies the schedules when they fire and, when evaluate,
+// evaluates the alarms every alarmTick, until ctx ends.
+func (a *App) watchLoop(ctx context.Context, schedules []*timedAction, evaluate bool) error {
 	w := a.watch
 	nextEval := a.clock.Now()
 	for {
 		now := a.clock.Now()
 		// Schedules due by now act first: an evaluation at now sees what
 		// they switched.
-		for _, ta := range w.schedules {
+		for _, ta := range schedules {
 			for ta.ok && !now.Before(ta.next) {
 				a.fire(ctx, ta.cfg, ta.next)
 				ta.next, ta.ok = ta.s.Next(ta.next)
 			}
 		}
-		if !now.Before(nextEval) {
+		if evaluate && !now.Before(nextEval) {
 			if err := a.evaluate(ctx, now); err != nil {
 				a.log.Error("alarm evaluation", "err", err)
 			}
@@ -374,11 +461,18 @@ func (a *App) watchLoop(ctx context.Context) error {
 			}
 			nextEval = now.Truncate(alarmTick).Add(alarmTick)
 		}
-		wake := nextEval
-		for _, ta := range w.schedules {
-			if ta.ok && ta.next.Before(wake) {
+		var wake time.Time
+		if evaluate {
+			wake = nextEval
+		}
+		for _, ta := range schedules {
+			if ta.ok && (wake.IsZero() || ta.next.Before(wake)) {
 				wake = ta.next
 			}
+		}
+		if wake.IsZero() {
+			<-ctx.Done()
+			return ctx.Err()
 		}
 		t := a.clock.NewTimer(wake.Sub(now))
 		select {

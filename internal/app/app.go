@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,6 +37,7 @@ import (
 	"github.com/trailwatch/trailwatch/internal/config"
 	"github.com/trailwatch/trailwatch/internal/config/terraform"
 	"github.com/trailwatch/trailwatch/internal/event"
+	"github.com/trailwatch/trailwatch/internal/leader"
 	"github.com/trailwatch/trailwatch/internal/notify"
 	"github.com/trailwatch/trailwatch/internal/notify/apidest"
 	"github.com/trailwatch/trailwatch/internal/notify/email"
@@ -163,6 +165,12 @@ type App struct {
 	watch  *watch
 	muteMu sync.Mutex
 	mute   muted
+
+	lease leader.Lease
+	// shared: other nodes write the store, so a new leader first reads
+	// back the alarms' states (see watch.takeOver).
+	shared  bool
+	leading atomic.Bool // leading, alarms taken over
 }
 
 // New loads and validates everything (the whole configuration, every
@@ -232,6 +240,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err := a.watch.restore(ctx, a.store, o.Clock.Now()); err != nil {
 		a.store.Close()
 		return nil, fmt.Errorf("restore alarms: %w", err)
+	}
+	a.lease = leader.Always()
+	if pg, ok := a.store.(*postgres.Store); ok {
+		a.lease = leader.Postgres(pg.Pool(), leaderLock, leader.Options{Clock: o.Clock, Logger: o.Logger.With("part", "leader")})
+		a.shared = true
 	}
 	a.renderFailures = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "trailwatch_route_render_failures_total",
@@ -731,8 +744,15 @@ func (a *App) Run(ctx context.Context) error {
 		}()
 	}
 	run("outbox", a.outbox.Run)
-	run("reminders", a.outbox.RunReminders)
 	run("prune", a.prune)
+	// Reminders, alarms and the schedules that switch alarm actions run
+	// on the leader only (one node of those on a PostgreSQL database);
+	// mute schedules, which only decide what this node's Ingest sends,
+	// on every node.
+	run("leader", func(ctx context.Context) error { return a.lease.Run(ctx, a.lead) })
+	if mutes := a.watch.muteSchedules(); len(mutes) > 0 {
+		run("mutes", func(ctx context.Context) error { return a.watchLoop(ctx, mutes, false) })
+	}
 	for _, src := range a.sources {
 		run("sqs", src.Run)
 	}
@@ -741,9 +761,6 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	for _, p := range a.pollers {
 		run("s3", p.Run)
-	}
-	if a.watch.active() {
-		run("alarms", a.watchLoop)
 	}
 	wg.Add(1)
 	go func() {

@@ -92,6 +92,10 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	return s, nil
 }
 
+// Pool is the store's connection pool, for what runs beside the store on
+// the same database (the leader lease takes its connection settings).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
 // Close closes the pool's connections.
 func (s *Store) Close() error {
 	s.pool.Close()
