@@ -58,6 +58,7 @@ routes:
 		t.Fatalf("POST: %d %s", code, body)
 	}
 	b := wait(t, delivered, "the webhook delivery")
+	waitAllDelivered(t, a) // the outbox records the delivery after the webhook answered
 	var got map[string]any
 	if err := json.Unmarshal(b, &got); err != nil || got["rule"] != "root-console-signin" || got["event_id"] != "r-1" {
 		t.Errorf("webhook body %s (%v)", b, err)
