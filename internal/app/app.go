@@ -234,6 +234,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if a.ackKey, err = loadOrCreateKey(filepath.Join(o.DataDir, "ack.key")); err != nil {
 		return nil, err
 	}
+	if o.Postgres == "" && cfg.Postgres != "" {
+		o.Postgres = cfg.Postgres.Reveal() // the configuration's, unless --postgres
+	}
 	if a.store, err = openStore(ctx, o); err != nil {
 		return nil, err
 	}

@@ -61,6 +61,9 @@ func LoadWith(configFiles, templateFiles []string, external []*Resources, params
 		if fc.BuiltinRules != nil {
 			builtin = *fc.BuiltinRules
 		}
+		if fc.Postgres != "" {
+			cfg.Postgres = fc.Postgres
+		}
 		dir := filepath.Dir(file)
 		for _, p := range fc.Rules {
 			if !filepath.IsAbs(p) {

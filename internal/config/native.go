@@ -28,6 +28,9 @@ type fileConfig struct {
 	MetricFilters         []*MetricFilter `yaml:"metric_filters"`
 	Alarms                []*Alarm        `yaml:"alarms"`
 	Schedules             []*Schedule     `yaml:"schedules"`
+	// Postgres is a postgres:// URL: several serve nodes share that
+	// database (serve's --postgres wins over it).
+	Postgres Secret `yaml:"postgres"`
 }
 
 // origin locates an item (a receiver, a route) for validation errors.

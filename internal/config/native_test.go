@@ -119,7 +119,7 @@ func TestNativeErrors(t *testing.T) {
 		sentinel   error
 	}{
 		{"unknown top key", "receiver: []\n", nil,
-			[]string{"x.yaml:1:1: receiver: unknown key (want one of builtin_rules, rules, receivers, routes, builtin_metrics, builtin_metrics_actions, metric_filters, alarms, schedules)"}, ErrUnknownKey},
+			[]string{"x.yaml:1:1: receiver: unknown key (want one of builtin_rules, rules, receivers, routes, builtin_metrics, builtin_metrics_actions, metric_filters, alarms, schedules, postgres)"}, ErrUnknownKey},
 		{"unknown nested key", "receivers:\n  - name: a\n    slack: {webhook_url: 'https://x', channel: c}\n", nil,
 			[]string{"x.yaml:3:39: receivers[0].slack.channel: unknown key"}, ErrUnknownKey},
 		{"syntax", "receivers: [\n", nil, []string{"x.yaml:1: did not find expected node content"}, nil},
@@ -283,5 +283,19 @@ routes:
 `)
 	if _, err := Load([]string{bad}, nil, nil, nil); err == nil || !strings.Contains(err.Error(), "bad.yaml:") || !strings.Contains(err.Error(), "mute_window") {
 		t.Errorf("bad window: %v", err)
+	}
+}
+
+func TestNativePostgresURL(t *testing.T) {
+	t.Parallel()
+	p := writeFile(t, t.TempDir(), "pg.yaml", "postgres: ${PG_URL}\n")
+	cfg, err := Load([]string{p}, nil, nil, func(k string) (string, bool) {
+		return map[string]string{"PG_URL": "postgres://tw:secret@db:5432/trailwatch"}[k], k == "PG_URL"
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Postgres.Reveal() != "postgres://tw:secret@db:5432/trailwatch" || strings.Contains(fmt.Sprintf("%+v", cfg), "secret@") {
+		t.Errorf("postgres %q (printed: %v)", cfg.Postgres.Reveal(), strings.Contains(fmt.Sprintf("%+v", cfg), "secret@"))
 	}
 }

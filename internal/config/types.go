@@ -28,6 +28,9 @@ type Config struct {
 	// Schedules act when they fire (AWS::Scheduler::Schedule, an
 	// AWS::Events::Rule with a ScheduleExpression, or native schedules).
 	Schedules []*Schedule
+	// Postgres is the PostgreSQL URL of the store when the native
+	// configuration names one ("": SQLite in the data directory).
+	Postgres Secret
 	// Skipped lists what a template holds that Trailwatch does not run (a
 	// Lambda target, an unknown resource type), each naming the logical
 	// ID, to be reported at start. Never silently ignored.
