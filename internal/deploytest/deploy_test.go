@@ -437,3 +437,15 @@ func TestECS(t *testing.T) {
 	}
 	readJSON(t, "deploy/ecs/execution-role-policy.json")
 }
+
+func TestGuide(t *testing.T) {
+	guide := read(t, "docs/deploy.md")
+	for _, m := range regexp.MustCompile(`\]\(\.\./([^)#]+)\)`).FindAllStringSubmatch(guide, -1) {
+		if _, err := os.Stat(filepath.Join(root, m[1])); err != nil {
+			t.Errorf("docs/deploy.md links to %s: %v", m[1], err)
+		}
+	}
+	if !strings.Contains(read(t, "README.md"), "(docs/deploy.md)") {
+		t.Error("README does not link docs/deploy.md")
+	}
+}
