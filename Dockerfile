@@ -3,12 +3,12 @@
 # Trailwatch: a static binary on distroless, running as a non-root user.
 #
 #   docker build -t trailwatch .
-#   docker run -p 8080:8080 -v trailwatch-data:/data trailwatch \
-#     serve --listen 0.0.0.0:8080 --data /data --ingest-api-key x-api-key=SECRET
+#   docker run -p 8080:8080 -v trailwatch-data:/data \
+#     -e TRAILWATCH_INGEST_API_KEY=x-api-key=SECRET trailwatch
 #
-# The default CMD listens off loopback without ingest authentication, which
-# serve refuses (it exits naming --ingest-api-key): give the full command, as
-# above, or the orchestrator's args (deploy/kubernetes, deploy/ecs).
+# The default CMD listens off loopback, so serve needs ingest authentication:
+# TRAILWATCH_INGEST_API_KEY (NAME=VALUE) in the environment, or
+# --ingest-api-key in the command; without either it refuses to start.
 #
 # Health: the runtime image has no shell and no curl, so there is no
 # HEALTHCHECK here. Point the orchestrator's HTTP check at GET /healthz on

@@ -46,9 +46,9 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP listen `ADDR`")
 	data := fs.String("data", "", "state `DIR` (SQLite inside); default $TRAILWATCH_DATA, $XDG_STATE_HOME/trailwatch or ~/.local/state/trailwatch")
 	pgURL := fs.String("postgres", "", "keep the state in this PostgreSQL database `URL` (postgres://user:pass@host/db), shared by every node on it, instead of SQLite in --data; also $TRAILWATCH_POSTGRES_URL")
-	smtp := fs.String("smtp", "", "SMTP server `URL`: smtp://user:pass@host:port (STARTTLS when offered) or smtps:// (implicit TLS)")
+	smtp := fs.String("smtp", "", "SMTP server `URL`: smtp://user:pass@host:port (STARTTLS when offered) or smtps:// (implicit TLS); also $TRAILWATCH_SMTP_URL")
 	mailFrom := fs.String("mail-from", "", "sender `ADDR` of email notifications")
-	fs.Var(apiKeys, "ingest-api-key", "require this header on ingest, as an EventBridge API_KEY connection sends it: `NAME=VALUE`; repeatable")
+	fs.Var(apiKeys, "ingest-api-key", "require this header on ingest, as an EventBridge API_KEY connection sends it: `NAME=VALUE`; repeatable; also $TRAILWATCH_INGEST_API_KEY")
 	fs.Var(users, "ingest-user", "accept HTTP Basic `USER=PASSWORD` on ingest (an EventBridge BASIC connection); repeatable")
 	adminToken := fs.String("admin-token", "", "bearer `TOKEN` for POST /alerts/{id}/ack (default: the ingest credentials); also $TRAILWATCH_ADMIN_TOKEN")
 	insecure := fs.Bool("insecure-ingest", false, "allow ingest without authentication on a non-loopback address")
@@ -109,6 +109,18 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 	}
 	if o.Postgres == "" {
 		o.Postgres = os.Getenv("TRAILWATCH_POSTGRES_URL")
+	}
+	// Secrets may come from the environment, so that they need not stand
+	// on a command line (ECS, Kubernetes, systemd EnvironmentFile).
+	if len(apiKeys) == 0 {
+		if v := os.Getenv("TRAILWATCH_INGEST_API_KEY"); v != "" {
+			if err := apiKeys.Set(v); err != nil {
+				return ExitFailure, fmt.Errorf("$TRAILWATCH_INGEST_API_KEY: %w", err)
+			}
+		}
+	}
+	if *smtp == "" {
+		*smtp = os.Getenv("TRAILWATCH_SMTP_URL")
 	}
 	if *smtp != "" {
 		u, err := url.Parse(*smtp)
