@@ -56,6 +56,7 @@ import (
 	"github.com/trailwatch/trailwatch/internal/store"
 	"github.com/trailwatch/trailwatch/internal/store/postgres"
 	"github.com/trailwatch/trailwatch/internal/store/sqlite"
+	"github.com/trailwatch/trailwatch/internal/ui"
 	"github.com/trailwatch/trailwatch/internal/web"
 )
 
@@ -284,6 +285,18 @@ func New(ctx context.Context, o Options) (*App, error) {
 		a.store.Close()
 		return nil, err
 	}
+	uiSrv, err := ui.New(ui.Options{
+		Store:      a.store,
+		Rules:      cfg.Rules,
+		AdminToken: o.AdminToken,
+		Open:       a.uiOpen(),
+		Now:        o.Clock.Now,
+		Logger:     o.Logger.With("part", "ui"),
+	})
+	if err != nil {
+		a.store.Close()
+		return nil, err
+	}
 	a.web, err = web.New(web.Options{
 		Sink:       web.SinkFunc(a.Ingest),
 		Acker:      web.AckerFunc(a.ack),
@@ -295,6 +308,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		AdminToken: o.AdminToken,
 		AckKey:     a.ackKey,
 		SNS:        o.SNS,
+		UI:         uiSrv.Handler(),
 	})
 	if err != nil {
 		a.store.Close()
@@ -345,6 +359,20 @@ func DefaultDataDir() (string, error) {
 		return "", fmt.Errorf("data dir: %w (set --data)", err)
 	}
 	return filepath.Join(home, ".local", "state", "trailwatch"), nil
+}
+
+// uiOpen reports whether the web UI may go without a login: no ingest
+// credentials and no admin token configured, and listening on loopback.
+func (a *App) uiOpen() bool {
+	if len(a.o.IngestAPIKeys) > 0 || len(a.o.IngestUsers) > 0 || a.o.AdminToken != "" || a.o.InsecureIngest {
+		return false
+	}
+	host, _, err := net.SplitHostPort(a.o.Listen)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // checkIngestAuth refuses an unauthenticated ingest endpoint off loopback.

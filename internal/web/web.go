@@ -123,6 +123,10 @@ type Options struct {
 	MaxBodyBytes int64
 
 	SNS SNSOptions
+
+	// UI, when set, serves every path no API route takes (the web UI,
+	// package ui); nil: those paths answer 404.
+	UI http.Handler
 }
 
 // SNSOptions configure how SNS HTTP(S) messages are checked.
@@ -158,6 +162,7 @@ type Server struct {
 	sns      *snsVerifier
 	m        metrics
 	mux      *http.ServeMux
+	ui       http.Handler
 }
 
 // New checks o and builds a Server.
@@ -173,6 +178,7 @@ func New(o Options) (*Server, error) {
 		reg:     o.Registry,
 		ackKey:  o.AckKey,
 		maxBody: o.MaxBodyBytes,
+		ui:      o.UI,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -242,6 +248,9 @@ func (s *Server) routes() {
 	s.handle(mux, "POST /ack/{id}", "ack_link", s.handlePostAckLink)
 	metricsHandler := promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)})
 	s.handle(mux, "GET /metrics", "metrics", metricsHandler.ServeHTTP)
+	if s.ui != nil {
+		s.handle(mux, "/", "ui", s.ui.ServeHTTP)
+	}
 	s.mux = mux
 }
 
