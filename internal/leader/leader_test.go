@@ -164,9 +164,23 @@ func TestPostgresOneLeaderThenTakeOverOnLostConnection(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("a's lead context is not cancelled after its connection died")
 	}
+	// The server releases the dead session's lock only as its backend
+	// exits, which pg_terminate_backend does not wait for: wait for it.
+	for i := 0; ; i++ {
+		var n int
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity WHERE pid = $1`, pid).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if i == 2000 {
+			t.Fatalf("backend %d still alive", pid)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the server, not waiting for time to pass
+	}
 	// b takes over at one of its next tries (a, whose clock stays, does
-	// not try meanwhile; the server releases the dead session's lock as
-	// its backend exits).
+	// not try meanwhile).
 	for i := 0; holder(t, pool) != "b"; i++ {
 		if i == 20 {
 			t.Fatalf("b does not take over; lock held by %q", holder(t, pool))
