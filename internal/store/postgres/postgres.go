@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -231,7 +230,7 @@ func (s *Store) record(ctx context.Context, tx pgx.Tx, now time.Time, batch []st
 		return err
 	}
 	var (
-		sums metricSums
+		sums store.BucketSums
 		ds   deliveryRows
 	)
 	for i := range batch {
@@ -263,7 +262,7 @@ func (s *Store) record(ctx context.Context, tx pgx.Tx, now time.Time, batch []st
 			}
 		}
 		for j := range ev.Datapoints {
-			if err := sums.add(&ev.Datapoints[j]); err != nil {
+			if err := sums.Add(&ev.Datapoints[j]); err != nil {
 				return fmt.Errorf("event %s: %w", ev.EventKey, err)
 			}
 			res.Datapoints++
@@ -485,92 +484,15 @@ func (s *Store) fold(ctx context.Context, tx pgx.Tx, now time.Time, id string, e
 	return ds.fire(now, id, a, count, h.Deliveries, res)
 }
 
-// metricSums adds up a batch's datapoints per bucket before they are
-// written: one upsert row per bucket and distinct value, however many
-// events.
-type metricSums struct {
-	order []sumKey
-	by    map[sumKey]*bucketSum
-}
-
-type sumKey struct {
-	metric string
-	bucket int64
-	unit   string
-}
-
-type bucketSum struct {
-	d             *alarm.Datapoint // the first: namespace, name, dimensions
-	count         int64
-	sum, min, max float64
-	values        map[float64]int64
-	valueOrder    []float64
-	keys          []alarm.EventValue
-}
-
-func (m *metricSums) add(d *alarm.Datapoint) error {
-	if d.Namespace == "" || d.Metric == "" {
-		return alarm.ErrNoMetric
-	}
-	if math.IsNaN(d.Value) || math.IsInf(d.Value, 0) {
-		return fmt.Errorf("%w: %v", alarm.ErrInvalidValue, d.Value)
-	}
-	k := sumKey{alarm.MetricKey(d.Namespace, d.Metric, d.Dimensions), bucketOf(d.Time), d.Unit}
-	if m.by == nil {
-		m.by = map[sumKey]*bucketSum{}
-	}
-	b := m.by[k]
-	if b == nil {
-		b = &bucketSum{d: d, min: d.Value, max: d.Value, values: map[float64]int64{}}
-		m.by[k] = b
-		m.order = append(m.order, k)
-	}
-	b.count++
-	b.sum += d.Value
-	b.min, b.max = math.Min(b.min, d.Value), math.Max(b.max, d.Value)
-	if b.values[d.Value] == 0 {
-		b.valueOrder = append(b.valueOrder, d.Value)
-	}
-	b.values[d.Value]++
-	if d.EventKey != "" && len(b.keys) < store.KeysPerBucket {
-		b.keys = append(b.keys, alarm.EventValue{Key: d.EventKey, Value: d.Value})
-	}
-	return nil
-}
-
-// bucketOf is t's 10-second bucket: unix seconds / 10, rounded down.
-func bucketOf(t time.Time) int64 {
-	step := int64(alarm.Resolution / time.Second)
-	s := t.Unix()
-	q := s / step
-	if s%step != 0 && s < 0 {
-		q--
-	}
-	return q
-}
-
-func (k sumKey) compare(o sumKey) int {
-	if c := strings.Compare(k.metric, o.metric); c != 0 {
-		return c
-	}
-	if k.bucket != o.bucket {
-		if k.bucket < o.bucket {
-			return -1
-		}
-		return 1
-	}
-	return strings.Compare(k.unit, o.unit)
-}
-
 // writeSums upserts the batch's buckets and value counts, two statements
 // whatever their number, in key order (concurrent batches on the same
 // buckets lock them in the same order).
-func writeSums(ctx context.Context, tx pgx.Tx, m *metricSums) error {
-	if len(m.order) == 0 {
+func writeSums(ctx context.Context, tx pgx.Tx, m *store.BucketSums) error {
+	if len(m.Order) == 0 {
 		return nil
 	}
-	order := slices.Clone(m.order)
-	slices.SortFunc(order, sumKey.compare)
+	order := slices.Clone(m.Order)
+	slices.SortFunc(order, store.BucketKey.Compare)
 	var (
 		units, nss, names, dims, keys []string
 		metrics, vMetrics             [][]byte
@@ -583,27 +505,27 @@ func writeSums(ctx context.Context, tx pgx.Tx, m *metricSums) error {
 	)
 	var kb []byte
 	for _, k := range order {
-		b := m.by[k]
+		b := m.By[k]
 		dj := []byte("{}")
-		if b.d.Dimensions != nil {
+		if b.First.Dimensions != nil {
 			var err error
-			if dj, err = json.Marshal(b.d.Dimensions); err != nil {
+			if dj, err = json.Marshal(b.First.Dimensions); err != nil {
 				return err
 			}
 		}
 		kb = kb[:0]
-		for _, e := range b.keys {
+		for _, e := range b.Keys {
 			kb = appendKey(kb, e)
 		}
-		metrics, buckets, units = append(metrics, []byte(k.metric)), append(buckets, k.bucket), append(units, k.unit)
-		nss, names, dims = append(nss, b.d.Namespace), append(names, b.d.Metric), append(dims, string(dj))
-		counts, sums, mins, maxs = append(counts, b.count), append(sums, b.sum), append(mins, b.min), append(maxs, b.max)
-		nkeys, keys = append(nkeys, int32(len(b.keys))), append(keys, string(kb))
-		vals := slices.Clone(b.valueOrder)
+		metrics, buckets, units = append(metrics, []byte(k.Metric)), append(buckets, k.Bucket), append(units, k.Unit)
+		nss, names, dims = append(nss, b.First.Namespace), append(names, b.First.Metric), append(dims, string(dj))
+		counts, sums, mins, maxs = append(counts, b.Count), append(sums, b.Sum), append(mins, b.Min), append(maxs, b.Max)
+		nkeys, keys = append(nkeys, int32(len(b.Keys))), append(keys, string(kb))
+		vals := slices.Clone(b.ValueOrder)
 		slices.Sort(vals)
 		for _, v := range vals {
-			vMetrics, vBuckets, vUnits = append(vMetrics, []byte(k.metric)), append(vBuckets, k.bucket), append(vUnits, k.unit)
-			vValues, vNs = append(vValues, v), append(vNs, b.values[v])
+			vMetrics, vBuckets, vUnits = append(vMetrics, []byte(k.Metric)), append(vBuckets, k.Bucket), append(vUnits, k.Unit)
+			vValues, vNs = append(vValues, v), append(vNs, b.Values[v])
 		}
 	}
 	// A bucket's event keys are appended while it holds fewer than
@@ -1120,7 +1042,7 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 	if len(metrics) == 0 {
 		return nil, nil
 	}
-	lo := bucketOf(since)
+	lo := store.BucketOf(since)
 	if since.After(time.Unix(lo*int64(alarm.Resolution/time.Second), 0)) {
 		lo++ // buckets that start at or after since
 	}
@@ -1132,7 +1054,7 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 	// One snapshot: the two tables agree.
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		out = out[:0]
-		idx := map[sumKey]int{}
+		idx := map[store.BucketKey]int{}
 		rows, err := tx.Query(ctx, `SELECT metric, bucket, unit, namespace, name, dimensions, count, sum, min, max, keys
 			FROM metric_buckets WHERE bucket >= $1 AND metric = ANY($2::bytea[]) ORDER BY metric, bucket, unit`, lo, mk)
 		if err != nil {
@@ -1140,27 +1062,27 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 		}
 		for rows.Next() {
 			var (
-				k          sumKey
+				k          store.BucketKey
 				b          alarm.Bucket
 				dims, keys string
 				metric     []byte
 			)
-			if err := rows.Scan(&metric, &k.bucket, &k.unit, &b.Namespace, &b.Metric, &dims, &b.Count, &b.Sum, &b.Min, &b.Max, &keys); err != nil {
+			if err := rows.Scan(&metric, &k.Bucket, &k.Unit, &b.Namespace, &b.Metric, &dims, &b.Count, &b.Sum, &b.Min, &b.Max, &keys); err != nil {
 				rows.Close()
 				return err
 			}
-			k.metric = string(metric)
+			k.Metric = string(metric)
 			if dims != "{}" {
 				if err := json.Unmarshal([]byte(dims), &b.Dimensions); err != nil {
 					rows.Close()
-					return fmt.Errorf("%s: %w", k.metric, err)
+					return fmt.Errorf("%s: %w", k.Metric, err)
 				}
 			}
 			if b.Events, err = parseKeys(keys); err != nil {
 				rows.Close()
-				return fmt.Errorf("%s: keys: %w", k.metric, err)
+				return fmt.Errorf("%s: keys: %w", k.Metric, err)
 			}
-			b.Unit, b.Start = k.unit, time.Unix(k.bucket*int64(alarm.Resolution/time.Second), 0).UTC()
+			b.Unit, b.Start = k.Unit, time.Unix(k.Bucket*int64(alarm.Resolution/time.Second), 0).UTC()
 			idx[k] = len(out)
 			out = append(out, b)
 		}
@@ -1176,14 +1098,14 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 		defer rows.Close()
 		for rows.Next() {
 			var (
-				k      sumKey
+				k      store.BucketKey
 				vc     alarm.ValueCount
 				metric []byte
 			)
-			if err := rows.Scan(&metric, &k.bucket, &k.unit, &vc.Value, &vc.Count); err != nil {
+			if err := rows.Scan(&metric, &k.Bucket, &k.Unit, &vc.Value, &vc.Count); err != nil {
 				return err
 			}
-			k.metric = string(metric)
+			k.Metric = string(metric)
 			if i, ok := idx[k]; ok {
 				out[i].Values = append(out[i].Values, vc)
 			}
@@ -1198,7 +1120,7 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 
 // PruneDatapoints implements store.Store.
 func (s *Store) PruneDatapoints(ctx context.Context, before time.Time) (int64, error) {
-	lo := bucketOf(before)
+	lo := store.BucketOf(before)
 	if before.After(time.Unix(lo*int64(alarm.Resolution/time.Second), 0)) {
 		lo++ // a bucket that starts before t, ending after it, goes too
 	}

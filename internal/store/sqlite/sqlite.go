@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -535,7 +534,7 @@ func (s *Store) writeTx(ctx context.Context, ws []*write) error {
 func (s *Store) record(ctx context.Context, tx *sql.Tx, batch []store.Seen, res *store.RecordResult) error {
 	now := s.clock.Now()
 	ins := tx.StmtContext(ctx, s.insEvent)
-	var sums metricSums
+	var sums store.BucketSums
 	for i := range batch {
 		ev := &batch[i]
 		r, err := ins.ExecContext(ctx, ev.EventKey, nanos(now), ev.Brief)
@@ -553,7 +552,7 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, batch []store.Seen, res 
 			}
 		}
 		for j := range ev.Datapoints {
-			if err := sums.add(&ev.Datapoints[j]); err != nil {
+			if err := sums.Add(&ev.Datapoints[j]); err != nil {
 				return fmt.Errorf("event %s: %w", ev.EventKey, err)
 			}
 			res.Datapoints++
@@ -562,94 +561,31 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, batch []store.Seen, res 
 	return s.writeSums(ctx, tx, &sums)
 }
 
-// metricSums adds up a batch's datapoints per bucket before they are
-// written: one upsert per bucket and distinct value, however many events.
-type metricSums struct {
-	order []sumKey
-	by    map[sumKey]*bucketSum
-}
-
-type sumKey struct {
-	metric string
-	bucket int64
-	unit   string
-}
-
-type bucketSum struct {
-	d             *alarm.Datapoint // the first: namespace, name, dimensions
-	count         int64
-	sum, min, max float64
-	values        map[float64]int64
-	valueOrder    []float64
-	keys          []alarm.EventValue
-}
-
-func (m *metricSums) add(d *alarm.Datapoint) error {
-	if d.Namespace == "" || d.Metric == "" {
-		return alarm.ErrNoMetric
-	}
-	if math.IsNaN(d.Value) || math.IsInf(d.Value, 0) {
-		return fmt.Errorf("%w: %v", alarm.ErrInvalidValue, d.Value)
-	}
-	k := sumKey{alarm.MetricKey(d.Namespace, d.Metric, d.Dimensions), bucketOf(d.Time), d.Unit}
-	if m.by == nil {
-		m.by = map[sumKey]*bucketSum{}
-	}
-	b := m.by[k]
-	if b == nil {
-		b = &bucketSum{d: d, min: d.Value, max: d.Value, values: map[float64]int64{}}
-		m.by[k] = b
-		m.order = append(m.order, k)
-	}
-	b.count++
-	b.sum += d.Value
-	b.min, b.max = math.Min(b.min, d.Value), math.Max(b.max, d.Value)
-	if b.values[d.Value] == 0 {
-		b.valueOrder = append(b.valueOrder, d.Value)
-	}
-	b.values[d.Value]++
-	if d.EventKey != "" && len(b.keys) < store.KeysPerBucket {
-		b.keys = append(b.keys, alarm.EventValue{Key: d.EventKey, Value: d.Value})
-	}
-	return nil
-}
-
-// bucketOf is t's 10-second bucket: unix seconds / 10, rounded down.
-func bucketOf(t time.Time) int64 {
-	step := int64(alarm.Resolution / time.Second)
-	s := t.Unix()
-	q := s / step
-	if s%step != 0 && s < 0 {
-		q--
-	}
-	return q
-}
-
-func (s *Store) writeSums(ctx context.Context, tx *sql.Tx, m *metricSums) error {
-	if len(m.order) == 0 {
+func (s *Store) writeSums(ctx context.Context, tx *sql.Tx, m *store.BucketSums) error {
+	if len(m.Order) == 0 {
 		return nil
 	}
 	up, val := tx.StmtContext(ctx, s.upBucket), tx.StmtContext(ctx, s.upValue)
 	var keys []byte
-	for _, k := range m.order {
-		b := m.by[k]
-		dims, err := json.Marshal(b.d.Dimensions)
+	for _, k := range m.Order {
+		b := m.By[k]
+		dims, err := json.Marshal(b.First.Dimensions)
 		if err != nil {
 			return err
 		}
-		if b.d.Dimensions == nil {
+		if b.First.Dimensions == nil {
 			dims = []byte("{}")
 		}
 		keys = keys[:0]
-		for _, e := range b.keys {
+		for _, e := range b.Keys {
 			keys = appendKey(keys, e)
 		}
-		if _, err := up.ExecContext(ctx, k.metric, k.bucket, k.unit, b.d.Namespace, b.d.Metric, string(dims),
-			b.count, b.sum, b.min, b.max, len(b.keys), string(keys), store.KeysPerBucket); err != nil {
+		if _, err := up.ExecContext(ctx, k.Metric, k.Bucket, k.Unit, b.First.Namespace, b.First.Metric, string(dims),
+			b.Count, b.Sum, b.Min, b.Max, len(b.Keys), string(keys), store.KeysPerBucket); err != nil {
 			return err
 		}
-		for _, v := range b.valueOrder {
-			if _, err := val.ExecContext(ctx, k.metric, k.bucket, k.unit, v, b.values[v]); err != nil {
+		for _, v := range b.ValueOrder {
+			if _, err := val.ExecContext(ctx, k.Metric, k.Bucket, k.Unit, v, b.Values[v]); err != nil {
 				return err
 			}
 		}
@@ -703,7 +639,7 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 	if len(metrics) == 0 {
 		return nil, nil
 	}
-	lo := bucketOf(since)
+	lo := store.BucketOf(since)
 	if since.After(time.Unix(lo*int64(alarm.Resolution/time.Second), 0)) {
 		lo++ // buckets that start at or after since
 	}
@@ -720,7 +656,7 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 	}
 	defer tx.Rollback()
 	var out []alarm.Bucket
-	idx := map[sumKey]int{}
+	idx := map[store.BucketKey]int{}
 	rows, err := tx.QueryContext(ctx, `SELECT metric, bucket, unit, namespace, name, dimensions, count, sum, min, max, keys
 		FROM metric_buckets WHERE `+in+` ORDER BY metric, bucket, unit`, args...)
 	if err != nil {
@@ -728,26 +664,26 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 	}
 	for rows.Next() {
 		var (
-			k    sumKey
+			k    store.BucketKey
 			b    alarm.Bucket
 			dims string
 			keys string
 		)
-		if err := rows.Scan(&k.metric, &k.bucket, &k.unit, &b.Namespace, &b.Metric, &dims, &b.Count, &b.Sum, &b.Min, &b.Max, &keys); err != nil {
+		if err := rows.Scan(&k.Metric, &k.Bucket, &k.Unit, &b.Namespace, &b.Metric, &dims, &b.Count, &b.Sum, &b.Min, &b.Max, &keys); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store datapoints: %w", err)
 		}
 		if dims != "{}" {
 			if err := json.Unmarshal([]byte(dims), &b.Dimensions); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("store datapoints: %s: %w", k.metric, err)
+				return nil, fmt.Errorf("store datapoints: %s: %w", k.Metric, err)
 			}
 		}
 		if b.Events, err = parseKeys(keys); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("store datapoints: %s: keys: %w", k.metric, err)
+			return nil, fmt.Errorf("store datapoints: %s: keys: %w", k.Metric, err)
 		}
-		b.Unit, b.Start = k.unit, time.Unix(k.bucket*int64(alarm.Resolution/time.Second), 0).UTC()
+		b.Unit, b.Start = k.Unit, time.Unix(k.Bucket*int64(alarm.Resolution/time.Second), 0).UTC()
 		idx[k] = len(out)
 		out = append(out, b)
 	}
@@ -761,10 +697,10 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 	}
 	for rows.Next() {
 		var (
-			k  sumKey
+			k  store.BucketKey
 			vc alarm.ValueCount
 		)
-		if err := rows.Scan(&k.metric, &k.bucket, &k.unit, &vc.Value, &vc.Count); err != nil {
+		if err := rows.Scan(&k.Metric, &k.Bucket, &k.Unit, &vc.Value, &vc.Count); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store datapoints: %w", err)
 		}
@@ -781,7 +717,7 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 
 // PruneDatapoints implements store.Store.
 func (s *Store) PruneDatapoints(ctx context.Context, before time.Time) (int64, error) {
-	lo := bucketOf(before)
+	lo := store.BucketOf(before)
 	if before.After(time.Unix(lo*int64(alarm.Resolution/time.Second), 0)) {
 		lo++ // a bucket that starts before t, ending after it, goes too
 	}
