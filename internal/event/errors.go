@@ -44,3 +44,16 @@ func (e *RecordError) Unwrap() error { return e.Err }
 func syntaxError(off int, msg string) error {
 	return fmt.Errorf("%w: %s at byte %d of the value", ErrSyntax, msg, off)
 }
+
+// OneRecord reports whether a Decoder error is about one record, which
+// the decoder skips and a retry would not mend, rather than about the
+// input (truncated, corrupt gzip, JSON that loses its framing), after
+// which the decoder stops.
+func OneRecord(err error) bool {
+	for _, e := range []error{ErrNotRecord, ErrNotObject, ErrNotEnvelope, ErrTooLarge, ErrTooDeep, ErrBadPayload} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}

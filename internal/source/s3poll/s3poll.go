@@ -412,7 +412,7 @@ func (p *Poller) object(ctx context.Context, ob s3src.Object) (int, error) {
 			if r.err != nil {
 				return n, fmt.Errorf("read: %w", r.err)
 			}
-			if !skippable(err) {
+			if !event.OneRecord(err) {
 				return n, err
 			}
 			bad++
@@ -432,15 +432,6 @@ func (p *Poller) object(ctx context.Context, ob s3src.Object) (int, error) {
 		return n, fmt.Errorf("read: %w", r.err)
 	}
 	return n, flush()
-}
-
-func skippable(err error) bool {
-	for _, e := range []error{event.ErrNotRecord, event.ErrNotObject, event.ErrNotEnvelope, event.ErrTooLarge, event.ErrTooDeep, event.ErrBadPayload} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }
 
 // errReader remembers the first error other than io.EOF of its reader, so

@@ -465,7 +465,7 @@ func (s *Source) object(ctx context.Context, o s3Object) (int, error) {
 			if r.err != nil {
 				return b.n, fmt.Errorf("%w: %s: %w", ErrObjectRead, name, r.err)
 			}
-			if !skippable(err) {
+			if !event.OneRecord(err) {
 				return b.n, fmt.Errorf("%w: %w", ErrObjectRead, err)
 			}
 			bad++
@@ -485,18 +485,6 @@ func (s *Source) object(ctx context.Context, o s3Object) (int, error) {
 		return b.n, fmt.Errorf("%w: %s: %w", ErrObjectRead, name, r.err)
 	}
 	return b.n, b.flush()
-}
-
-// skippable reports whether a decode error is about one record, which a
-// redelivery would not mend, rather than the file (truncated, corrupt gzip,
-// JSON that loses its framing), which fails the message.
-func skippable(err error) bool {
-	for _, e := range []error{event.ErrNotRecord, event.ErrNotObject, event.ErrNotEnvelope, event.ErrTooLarge, event.ErrTooDeep, event.ErrBadPayload} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }
 
 // errReader remembers the first error other than io.EOF of its reader, so a
