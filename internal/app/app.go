@@ -570,12 +570,8 @@ func (a *App) newSources(ctx context.Context) error {
 			})
 		}
 	}
-	sink := func(ctx context.Context, evs []*event.Event) error {
-		_, err := a.Ingest(ctx, evs)
-		return err
-	}
 	for _, q := range a.o.SQSQueues {
-		a.sources = append(a.sources, sqssrc.New(sqsClient, s3Client, sink, sqssrc.Options{
+		a.sources = append(a.sources, sqssrc.New(sqsClient, s3Client, a.sink, sqssrc.Options{
 			QueueURL:   q,
 			Clock:      a.clock,
 			Logger:     a.log.With("source", "sqs", "queue", q),
@@ -603,10 +599,6 @@ func (a *App) awsConfig(ctx context.Context, region string) (aws.Config, error) 
 // pollers; both keep their checkpoints in the store and save them only
 // once Ingest returned.
 func (a *App) newLogSources(ctx context.Context) error {
-	sink := func(ctx context.Context, evs []*event.Event) error {
-		_, err := a.Ingest(ctx, evs)
-		return err
-	}
 	endpoint := a.o.AWSEndpoint
 	for _, g := range a.o.LogGroups {
 		client := a.o.LogsClient
@@ -621,7 +613,7 @@ func (a *App) newLogSources(ctx context.Context) error {
 				}
 			})
 		}
-		src, err := cwlsrc.New(client, a.store, sink, cwlsrc.Options{LogGroup: g, Clock: a.clock, Logger: a.log.With("source", "cloudwatch-logs", "log_group", g)})
+		src, err := cwlsrc.New(client, a.store, a.sink, cwlsrc.Options{LogGroup: g, Clock: a.clock, Logger: a.log.With("source", "cloudwatch-logs", "log_group", g)})
 		if err != nil {
 			return fmt.Errorf("cloudwatch-logs source %s: %w", g, err)
 		}
@@ -652,7 +644,7 @@ func (a *App) newLogSources(ctx context.Context) error {
 				}
 			})
 		}
-		src, err := lookupsrc.New(clients, a.store, sink, lookupsrc.Options{Clock: a.clock, Logger: a.log.With("source", "lookup-events")})
+		src, err := lookupsrc.New(clients, a.store, a.sink, lookupsrc.Options{Clock: a.clock, Logger: a.log.With("source", "lookup-events")})
 		if err != nil {
 			return fmt.Errorf("lookup-events source: %w", err)
 		}
@@ -694,10 +686,6 @@ func (a *App) enabledRegions(ctx context.Context) ([]string, error) {
 // Ingest and saves its checkpoint only once Ingest returned for the whole
 // file.
 func (a *App) newS3Pollers(ctx context.Context) error {
-	sink := func(ctx context.Context, evs []*event.Event) error {
-		_, err := a.Ingest(ctx, evs)
-		return err
-	}
 	for _, u := range a.o.S3Sources {
 		bucket, prefix, err := s3src.ParseURL(u)
 		if err != nil {
@@ -709,7 +697,7 @@ func (a *App) newS3Pollers(ctx context.Context) error {
 				return fmt.Errorf("s3 source %s: %w", u, err)
 			}
 		}
-		a.pollers = append(a.pollers, s3poll.New(c, a.store, sink, s3poll.Options{
+		a.pollers = append(a.pollers, s3poll.New(c, a.store, a.sink, s3poll.Options{
 			Bucket:     bucket,
 			Prefix:     prefix,
 			Clock:      a.clock,
@@ -718,6 +706,13 @@ func (a *App) newS3Pollers(ctx context.Context) error {
 		}))
 	}
 	return nil
+}
+
+// sink is Ingest as sources call it: they acknowledge (delete, checkpoint)
+// only once it returned, that is once the alerts are durable.
+func (a *App) sink(ctx context.Context, evs []*event.Event) error {
+	_, err := a.Ingest(ctx, evs)
+	return err
 }
 
 // Listen binds the HTTP address (so tests can use port 0 and read Addr).
