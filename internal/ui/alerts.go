@@ -1,0 +1,107 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/trailwatch/trailwatch/internal/store"
+)
+
+type alertsFilter struct{ State, Rule, Severity, Account string }
+
+func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := alertsFilter{State: q.Get("state"), Rule: q.Get("rule"), Severity: q.Get("severity"), Account: q.Get("account")}
+	states := []string{store.StateNew, store.StateNotified, store.StateAcked, store.StateDeadLettered, store.StatePending}
+	if f.State != "" && !slices.Contains(states, f.State) {
+		s.errorPage(w, http.StatusBadRequest, "unknown state "+f.State)
+		return
+	}
+	sf := store.AlertFilter{State: f.State, Rule: f.Rule}
+	if f.Severity == "" && f.Account == "" {
+		sf.Limit = maxListed
+	}
+	rows, err := s.st.Alerts(r.Context(), sf)
+	if err != nil {
+		s.log.Error("ui: alerts", "err", err)
+		s.errorPage(w, http.StatusServiceUnavailable, "the store did not answer; retry later")
+		return
+	}
+	out := rows[:0]
+	for _, a := range rows {
+		if f.Severity != "" && !strings.EqualFold(a.Severity, f.Severity) {
+			continue
+		}
+		if f.Account != "" && a.Alert.Account != f.Account {
+			continue
+		}
+		out = append(out, a)
+		if len(out) == maxListed {
+			break
+		}
+	}
+	s.render(w, http.StatusOK, "alerts", struct {
+		page
+		F      alertsFilter
+		States []string
+		Alerts []store.AlertRow
+	}{page{Title: "Alerts"}, f, states, out})
+}
+
+func (s *Server) handleAlert(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	a, err := s.st.Alert(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.errorPage(w, http.StatusNotFound, "no alert "+id)
+		return
+	}
+	if err != nil {
+		s.log.Error("ui: alert", "alert_id", id, "err", err)
+		s.errorPage(w, http.StatusServiceUnavailable, "the store did not answer; retry later")
+		return
+	}
+	ev := string(a.Alert.Event)
+	var buf bytes.Buffer
+	if json.Indent(&buf, a.Alert.Event, "", "  ") == nil {
+		ev = buf.String()
+	}
+	title := a.Alert.Summary
+	if title == "" {
+		title = a.Rule
+	}
+	s.render(w, http.StatusOK, "alert", struct {
+		page
+		A     store.AlertRow
+		Event string
+	}{page{Title: title, CSRF: s.csrfToken(r)}, a, ev})
+}
+
+func (s *Server) handleAck(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if !s.csrfOK(r) {
+		s.errorPage(w, http.StatusForbidden, "bad or missing CSRF token; reload the page")
+		return
+	}
+	id := r.PathValue("id")
+	by := "web ui"
+	if !s.open {
+		by = "web ui (admin)"
+	}
+	err := s.st.Ack(r.Context(), id, by)
+	if errors.Is(err, store.ErrNotFound) {
+		s.errorPage(w, http.StatusNotFound, "no alert "+id)
+		return
+	}
+	if err != nil {
+		s.log.Error("ui: ack", "alert_id", id, "err", err)
+		s.errorPage(w, http.StatusServiceUnavailable, "acknowledgement not stored; retry later")
+		return
+	}
+	s.log.Info("alert acknowledged", "alert_id", id, "by", by)
+	http.Redirect(w, r, "/alerts/"+url.PathEscape(id), http.StatusSeeOther)
+}
