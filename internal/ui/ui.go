@@ -46,8 +46,15 @@ type Options struct {
 	AdminToken string
 	// Open serves the pages without a login: for a server listening on
 	// loopback with no credentials configured.
-	Open   bool
-	Now    func() time.Time
+	Open bool
+	// Users are the people who may log in with a password: name -> bcrypt
+	// hash (an htpasswd file's bcrypt lines).
+	Users map[string][]byte
+	// SessionKey signs sessions and CSRF tokens; one kept across restarts
+	// (and shared by the nodes) keeps people logged in. nil: a random key
+	// per process.
+	SessionKey []byte
+	Now        func() time.Time
 	Logger *slog.Logger
 }
 
