@@ -55,7 +55,7 @@ type Options struct {
 	// per process.
 	SessionKey []byte
 	Now        func() time.Time
-	Logger *slog.Logger
+	Logger     *slog.Logger
 }
 
 // Server serves the UI. It is safe for concurrent use.
