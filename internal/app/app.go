@@ -5,7 +5,9 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -88,6 +90,9 @@ type Options struct {
 	IngestUsers    map[string]string // --ingest-user USER=PASSWORD
 	AdminToken     string            // --admin-token
 	InsecureIngest bool              // --insecure-ingest
+	// UIUsers may log in to the web UI with a password: name -> bcrypt
+	// hash (--ui-users FILE, an htpasswd file).
+	UIUsers map[string][]byte
 	// PublicURL is the base of acknowledgement links (default
 	// http://<listen address>).
 	PublicURL string
@@ -289,6 +294,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Store:      a.store,
 		Rules:      cfg.Rules,
 		AdminToken: o.AdminToken,
+		Users:      o.UIUsers,
+		SessionKey: sessionKey(a.ackKey),
 		Open:       a.uiOpen(),
 		Now:        o.Clock.Now,
 		Logger:     o.Logger.With("part", "ui"),
@@ -362,9 +369,9 @@ func DefaultDataDir() (string, error) {
 }
 
 // uiOpen reports whether the web UI may go without a login: no ingest
-// credentials and no admin token configured, and listening on loopback.
+// credentials, no admin token and no UI users configured, and listening on loopback.
 func (a *App) uiOpen() bool {
-	if len(a.o.IngestAPIKeys) > 0 || len(a.o.IngestUsers) > 0 || a.o.AdminToken != "" || a.o.InsecureIngest {
+	if len(a.o.IngestAPIKeys) > 0 || len(a.o.IngestUsers) > 0 || a.o.AdminToken != "" || len(a.o.UIUsers) > 0 || a.o.InsecureIngest {
 		return false
 	}
 	host, _, err := net.SplitHostPort(a.o.Listen)
@@ -830,6 +837,15 @@ func (a *App) prune(ctx context.Context) error {
 
 // Close releases the store.
 func (a *App) Close() error { return a.store.Close() }
+
+// sessionKey is the web UI's session key, derived from the ack-link key:
+// kept in the data directory (or the secret the nodes share), it keeps
+// people logged in across restarts and on every node.
+func sessionKey(ackKey []byte) []byte {
+	m := hmac.New(sha256.New, ackKey)
+	m.Write([]byte("trailwatch web ui sessions"))
+	return m.Sum(nil)
+}
 
 // loadOrCreateKey reads the HMAC key of acknowledgement links, creating it
 // on first start so that links stay valid across restarts.
