@@ -89,8 +89,8 @@ func (s *Server) handleAck(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	by := "web ui"
-	if !s.open {
-		by = "web ui (admin)"
+	if u := userOf(r); u != "" {
+		by = u + " (web ui)"
 	}
 	err := s.st.Ack(r.Context(), id, by)
 	if errors.Is(err, store.ErrNotFound) {

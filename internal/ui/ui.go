@@ -6,15 +6,14 @@
 // Every page carries security headers (a Content-Security-Policy without
 // inline scripts, X-Frame-Options DENY, Referrer-Policy no-referrer,
 // X-Content-Type-Options nosniff); every form that changes something
-// carries a CSRF token (an HMAC under a per-process random key). Unless the
+// carries a CSRF token (an HMAC of the session under the session key). Unless the
 // server is Open, pages need a session, given by a login form that takes
-// the admin token (an HttpOnly, SameSite=Strict cookie).
+// the admin token or a user's password (an HttpOnly, SameSite=Strict
+// cookie, signed; see auth.go).
 package ui
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/sha256"
 	"embed"
 	"errors"
 	"fmt"
@@ -60,16 +59,14 @@ type Options struct {
 
 // Server serves the UI. It is safe for concurrent use.
 type Server struct {
-	st     store.Store
-	rules  []*rule.Rule
-	admin  [32]byte
-	hasTok bool
-	open   bool
-	now    func() time.Time
-	log    *slog.Logger
-	key    []byte // per-process HMAC key: sessions and CSRF tokens
-	pages  map[string]*template.Template
-	mux    *http.ServeMux
+	st    store.Store
+	rules []*rule.Rule
+	open  bool
+	now   func() time.Time
+	log   *slog.Logger
+	auth  auth
+	pages map[string]*template.Template
+	mux   *http.ServeMux
 }
 
 // SessionCookie is the name of the session cookie.
@@ -90,16 +87,12 @@ func New(o Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if o.AdminToken != "" {
-		s.admin, s.hasTok = sha256.Sum256([]byte(o.AdminToken)), true
-	}
-	s.key = make([]byte, 32)
-	if _, err := rand.Read(s.key); err != nil {
-		return nil, fmt.Errorf("ui key: %w", err)
+	if err := s.setAuth(o); err != nil {
+		return nil, err
 	}
 	funcs := template.FuncMap{"fmtTime": fmtTime}
 	s.pages = map[string]*template.Template{}
-	for _, p := range []string{"alerts", "alert", "rules", "playground", "login", "error"} {
+	for _, p := range []string{"alerts", "alert", "rules", "playground", "login", "logout", "error"} {
 		t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("ui template %s: %w", p, err)
@@ -114,6 +107,8 @@ func New(o Options) (*Server, error) {
 	mux.Handle("GET /ui/static/", http.StripPrefix("/ui/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /ui/login", s.handleLoginPage)
 	mux.HandleFunc("POST /ui/login", s.handleLogin)
+	mux.HandleFunc("GET /ui/logout", s.authed(s.handleLogoutPage))
+	mux.HandleFunc("POST /ui/logout", s.authed(s.handleLogout))
 	mux.HandleFunc("GET /{$}", s.authed(s.handleAlerts))
 	mux.HandleFunc("GET /alerts/{id}", s.authed(s.handleAlert))
 	mux.HandleFunc("POST /ui/alerts/{id}/ack", s.authed(s.handleAck))

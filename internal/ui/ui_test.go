@@ -34,7 +34,13 @@ type fixture struct {
 
 func newFixture(t *testing.T, open bool, token string) *fixture {
 	t.Helper()
-	clk := clock.NewFake(t0)
+	return newFixtureWith(t, clock.NewFake(t0), ui.Options{AdminToken: token, Open: open})
+}
+
+// newFixtureWith serves a UI made with o (its Store and Now set here) over
+// a store holding two alerts.
+func newFixtureWith(t *testing.T, clk *clock.Fake, o ui.Options) *fixture {
+	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "tw.db"), sqlite.Options{Clock: clk, Synchronous: "NORMAL"})
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +49,8 @@ func newFixture(t *testing.T, open bool, token string) *fixture {
 	f := &fixture{st: st, ids: map[string]string{}}
 	f.record(t, "ev-root", "root-login", "critical", "111111111111", "root signed in")
 	f.record(t, "ev-key", "access-key-created", "medium", "222222222222", "alice created an access key")
-	u, err := ui.New(ui.Options{Store: st, AdminToken: token, Open: open, Now: clk.Now})
+	o.Store, o.Now = st, clk.Now
+	u, err := ui.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
