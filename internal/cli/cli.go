@@ -74,6 +74,8 @@ Usage:
         load a configuration without running it: what it runs, every problem as file:line
   trailwatch export cloudformation|terraform (--endpoint URL | --queue ARN) [flags]
         generate the AWS side: EventBridge rules in every region, queue notifications, the IAM role
+  trailwatch hash-password [USER] < PASSWORD
+        the bcrypt hash of a password (read from stdin) as a line of serve's --ui-users file
   trailwatch version
 
 Run 'trailwatch COMMAND -h' for a command's flags.
@@ -112,6 +114,8 @@ func Main(ctx context.Context, args []string, env *Env) int {
 		code, err = runValidate(ctx, args[1:], env)
 	case "export":
 		code, err = runExport(args[1:], env)
+	case "hash-password":
+		code, err = runHashPassword(args[1:], env)
 	case "version", "--version":
 		fmt.Fprintf(env.Stdout, "trailwatch %s\n", Version)
 		return ExitOK

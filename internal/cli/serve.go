@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/trailwatch/trailwatch/internal/app"
+	"github.com/trailwatch/trailwatch/internal/ui"
 )
 
 const serveHelp = "serve [--config FILE] [--template FILE [--parameter KEY=VALUE]...] [--terraform FILE|DIR [--var NAME=VALUE]...] [--listen ADDR] [--data DIR] [--postgres URL] [--smtp URL --mail-from ADDR]"
@@ -50,7 +51,8 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 	mailFrom := fs.String("mail-from", "", "sender `ADDR` of email notifications")
 	fs.Var(apiKeys, "ingest-api-key", "require this header on ingest, as an EventBridge API_KEY connection sends it: `NAME=VALUE`; repeatable; also $TRAILWATCH_INGEST_API_KEY")
 	fs.Var(users, "ingest-user", "accept HTTP Basic `USER=PASSWORD` on ingest (an EventBridge BASIC connection); repeatable")
-	adminToken := fs.String("admin-token", "", "bearer `TOKEN` for POST /alerts/{id}/ack (default: the ingest credentials); also $TRAILWATCH_ADMIN_TOKEN")
+	adminToken := fs.String("admin-token", "", "bearer `TOKEN` for POST /alerts/{id}/ack (default: the ingest credentials) and the web UI's login; also $TRAILWATCH_ADMIN_TOKEN")
+	uiUsers := fs.String("ui-users", "", "htpasswd `FILE` of the people who log in to the web UI with a password (name:bcrypt-hash lines, from htpasswd -B or trailwatch hash-password); also $TRAILWATCH_UI_USERS")
 	insecure := fs.Bool("insecure-ingest", false, "allow ingest without authentication on a non-loopback address")
 	publicURL := fs.String("public-url", "", "base `URL` of acknowledgement links in notifications (default http://ADDR)")
 	var queues stringList
@@ -109,6 +111,21 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 	}
 	if o.Postgres == "" {
 		o.Postgres = os.Getenv("TRAILWATCH_POSTGRES_URL")
+	}
+	if *uiUsers == "" {
+		*uiUsers = os.Getenv("TRAILWATCH_UI_USERS")
+	}
+	if *uiUsers != "" {
+		b, err := os.ReadFile(*uiUsers)
+		if err != nil {
+			return ExitFailure, fmt.Errorf("--ui-users: %w", err)
+		}
+		if o.UIUsers, err = ui.ParseUsers(*uiUsers, b); err != nil {
+			return ExitFailure, fmt.Errorf("--ui-users: %w", err)
+		}
+		if len(o.UIUsers) == 0 {
+			return ExitFailure, fmt.Errorf("--ui-users: %s names no user", *uiUsers)
+		}
 	}
 	// Secrets may come from the environment, so that they need not stand
 	// on a command line (ECS, Kubernetes, systemd EnvironmentFile).
