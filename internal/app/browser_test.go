@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,35 +13,24 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/trailwatch/trailwatch/internal/clock"
 	"github.com/trailwatch/trailwatch/internal/store"
+	"github.com/trailwatch/trailwatch/internal/ui"
 )
 
 // chromiumPath is Debian's chromium, which .ci/run installs.
 const chromiumPath = "/usr/bin/chromium"
 
-// TestBrowserAck drives the web UI in a real headless Chromium: an event
-// posted to /events shows up as an alert on /, is opened and acknowledged
-// by clicks. Screenshots go to the test's artifact directory (go test
-// -artifacts keeps them).
-func TestBrowserAck(t *testing.T) {
+// browser starts a headless Chromium for the test, or skips without one
+// (CI installs it and must not skip).
+func browser(t *testing.T) context.Context {
+	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
-		// CI installs it (.ci/run) and must not skip; a developer's machine
-		// without it skips, as the PostgreSQL tests do.
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%s: %v (install Debian's chromium, as .ci/run does)", chromiumPath, err)
 		}
-		t.Skipf("%s: %v (install Debian's chromium to run the browser test)", chromiumPath, err)
+		t.Skipf("%s: %v (install Debian's chromium to run the browser tests)", chromiumPath, err)
 	}
-	a := start(t, Options{Stdout: &syncBuffer{}})
-	if code, body := post(t, a, `{"Records":[`+rootLogin("browser-1")+`]}`, nil); code != http.StatusOK {
-		t.Fatalf("POST /events: %d %s", code, body)
-	}
-	rows, err := a.Store().Alerts(t.Context(), store.AlertFilter{Rule: "root-console-signin"})
-	if err != nil || len(rows) != 1 {
-		t.Fatalf("alerts: %d %v", len(rows), err)
-	}
-	id := rows[0].ID
-
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Flag("headless", true),
@@ -50,47 +41,134 @@ func TestBrowserAck(t *testing.T) {
 		chromedp.Flag("disable-sync", true),
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
+		chromedp.WindowSize(1280, 900),
 		chromedp.UserDataDir(t.TempDir()),
 	)
-	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second) // a generous bound, not a wait
-	defer cancelT()
+	ctx, cancelT := context.WithTimeout(ctx, 120*time.Second) // a generous bound, not a wait
+	t.Cleanup(func() { cancelT(); cancel(); cancelAlloc() })
+	return ctx
+}
 
+// shoot saves a screenshot of the page as a test artifact (go test
+// -artifacts keeps them).
+func shoot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(t.ArtifactDir(), name), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBrowserAckStopsReminders drives the web UI in a real headless
+// Chromium: a user logs in with a password, an event posted to /events
+// shows up as an alert on the list, its notification and a first reminder
+// reach the receiver, the alert is opened and acknowledged by clicks, and
+// no reminder follows however long the clock runs.
+func TestBrowserAckStopsReminders(t *testing.T) {
+	ctx := browser(t)
+	type msg struct {
+		AlertID  string `json:"alert_id"`
+		Reminder int    `json:"reminder"`
+	}
+	got := make(chan msg, 16)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m msg
+		json.NewDecoder(r.Body).Decode(&m)
+		got <- m
+	}))
+	t.Cleanup(hook.Close)
+	dir := t.TempDir()
+	writeFile(t, dir+"/c.yaml", `
+receivers:
+  - name: oncall
+    webhook:
+      url: "`+hook.URL+`"
+      template: '{"alert_id": "{{.alert_id}}", "reminder": {{.reminder}}}'
+    remind_every: 10m
+    remind_max: 5
+routes:
+  - rules: [root-console-signin]
+    receivers: [oncall]
+`)
+	pw, err := ui.HashPassword([]byte("correct horse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := clock.NewFake(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
+	a := start(t, Options{ConfigFiles: []string{dir + "/c.yaml"}, Clock: fake, UIUsers: map[string][]byte{"alice": pw}})
 	base := "http://" + a.Addr()
-	link := `a[href="/alerts/` + id + `"]`
-	step := func(what string, err error) {
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err != nil {
+		if err := chromedp.Do(ctx, actions...); err != nil {
 			t.Fatalf("browser: %s: %v", what, err)
 		}
 	}
-	step("open the list", chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(link)))
-	list, err := chromedp.Run(ctx, chromedp.Text("#alerts"))
-	step("read the list", err)
-	shotList, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
-	step("screenshot the list", err)
-	step("open the alert", chromedp.Do(ctx, chromedp.Click(link), chromedp.WaitVisible("#ack")))
-	step("acknowledge", chromedp.Do(ctx, chromedp.Click("#ack"), chromedp.WaitVisible("#state.state-acked")))
-	state, err := chromedp.Run(ctx, chromedp.Text("#state"))
-	step("read the state", err)
-	shotDetail, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
-	step("screenshot the alert", err)
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(sel))
+		if err != nil {
+			t.Fatalf("browser: read %s: %v", sel, err)
+		}
+		return s
+	}
+
+	// Not logged in: the list sends to the login form.
+	step("log in", chromedp.Navigate(base+"/"), chromedp.WaitVisible("#password"),
+		chromedp.SendKeys("#user", "alice"), chromedp.SendKeys("#password", "correct horse"),
+		chromedp.Click("#login"), chromedp.WaitVisible("#alerts"))
+
+	if code, body := post(t, a, `{"Records":[`+rootLogin("browser-1")+`]}`, nil); code != http.StatusOK {
+		t.Fatalf("POST /events: %d %s", code, body)
+	}
+	first := wait(t, got, "the notification")
+	waitDelivered(t, a, first.AlertID, 1)
+	advanceUntil(t, fake, got, 10*time.Minute, func(m msg) bool { return m.Reminder == 1 })
+	waitDelivered(t, a, first.AlertID, 2)
+
+	link := `a[href="/alerts/` + first.AlertID + `"]`
+	step("see the alert in the list", chromedp.Navigate(base+"/"), chromedp.WaitVisible(link))
+	list := text("#alerts")
+	shoot(t, ctx, "alerts.jpg")
+	step("open the alert", chromedp.Click(link), chromedp.WaitVisible("#ack"))
+	reminders := text("#reminders")
+	shoot(t, ctx, "alert.jpg")
+	step("acknowledge", chromedp.Click("#ack"), chromedp.WaitVisible("#state.state-acked"))
+	state := text("#state")
+	shoot(t, ctx, "acked.jpg")
 	if !strings.Contains(list, "root-console-signin") {
 		t.Errorf("list: %q", list)
 	}
-	if !strings.HasPrefix(state, "acked") {
+	if strings.TrimSpace(reminders) != "1" {
+		t.Errorf("reminders shown before the ack: %q, want 1", reminders)
+	}
+	if !strings.HasPrefix(state, "acked by alice (web ui)") {
 		t.Errorf("state shown: %q", state)
 	}
-	got, err := a.Store().Alert(t.Context(), id)
-	if err != nil || got.State != store.StateAcked {
-		t.Fatalf("stored state: %v %v", got.State, err)
+	row, err := a.Store().Alert(t.Context(), first.AlertID)
+	if err != nil || row.State != store.StateAcked || row.AckedBy != "alice (web ui)" {
+		t.Fatalf("stored: %v %q %v", row.State, row.AckedBy, err)
 	}
-	dir := t.ArtifactDir()
-	for name, b := range map[string][]byte{"alerts.jpg": shotList, "acked.jpg": shotDetail} {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
+
+	// Acknowledged: the reminders stop, for all of remind_max's span.
+	for range 6 {
+		fake.Advance(10 * time.Minute)
+		select {
+		case m := <-got:
+			t.Fatalf("notification after the ack: %+v", m)
+		case <-time.After(100 * time.Millisecond):
 		}
+	}
+	step("reload the alert", chromedp.Reload(), chromedp.WaitVisible("#state.state-acked"))
+	reminders = text("#reminders")
+	if strings.TrimSpace(reminders) != "1" {
+		t.Errorf("reminders shown after the ack: %q, want still 1", reminders)
+	}
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#deliveries tbody tr").length`))
+	if err != nil || n != 2 {
+		t.Errorf("%d delivery rows (%v), want the notification and one reminder", n, err)
 	}
 }
