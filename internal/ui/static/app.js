@@ -1,16 +1,30 @@
-// Reloads the alerts list every 10 s without reloading the page.
+// Live updates: every element with a data-live attribute (and an id) is
+// refreshed from a fresh copy of the page every 10 s, without reloading it
+// (forms being filled in stay as they are). window.trailwatchRefresh()
+// refreshes at once and returns a Promise (tests call it).
 (function () {
-  var list = document.getElementById("alerts");
-  if (!list) return;
-  setInterval(function () {
-    fetch(location.href, { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.text() : null; })
+  "use strict";
+  function live() { return document.querySelectorAll("[data-live][id]"); }
+  function refresh() {
+    if (live().length === 0) return Promise.resolve(false);
+    return fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.ok && !r.redirected ? r.text() : null; })
       .then(function (html) {
-        if (!html) return;
+        if (!html) return false;
         var doc = new DOMParser().parseFromString(html, "text/html");
-        var fresh = doc.getElementById("alerts");
-        if (fresh) list.innerHTML = fresh.innerHTML;
+        live().forEach(function (el) {
+          var fresh = doc.getElementById(el.id);
+          if (fresh && fresh.innerHTML !== el.innerHTML) {
+            el.innerHTML = fresh.innerHTML;
+            el.className = fresh.className;
+          }
+        });
+        return true;
       })
-      .catch(function () {});
+      .catch(function () { return false; });
+  }
+  window.trailwatchRefresh = refresh;
+  setInterval(function () {
+    if (!document.hidden) refresh();
   }, 10000);
 })();
