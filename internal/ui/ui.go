@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/trailwatch/trailwatch/internal/config"
 	"github.com/trailwatch/trailwatch/internal/rule"
 	"github.com/trailwatch/trailwatch/internal/store"
 )
@@ -55,6 +56,17 @@ type Options struct {
 	SessionKey []byte
 	Now        func() time.Time
 	Logger     *slog.Logger
+
+	// Alarms and Schedules are the configured alarms and schedules, for
+	// the alarms pages (their states are read from the store).
+	Alarms    []*config.Alarm
+	Schedules []*config.Schedule
+	// Muted reports whether a mute schedule mutes a rule now (nil: none
+	// does).
+	Muted func(rule string) bool
+	// DisabledRules are the rules the configuration holds but does not
+	// run (see DisabledRules).
+	DisabledRules []DisabledRule
 }
 
 // Server serves the UI. It is safe for concurrent use.
@@ -67,6 +79,13 @@ type Server struct {
 	auth  auth
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+
+	alarms     map[string]*alarmDef // by name
+	alarmNames []string             // sorted
+	schedules  []*schedDef
+	ruleInfo   map[string]*ruleInfo // by name
+	muted      func(rule string) bool
+	disabled   []DisabledRule
 }
 
 // SessionCookie is the name of the session cookie.
@@ -90,9 +109,13 @@ func New(o Options) (*Server, error) {
 	if err := s.setAuth(o); err != nil {
 		return nil, err
 	}
+	if err := s.setAlarms(o); err != nil {
+		return nil, err
+	}
+	s.setRules(o)
 	funcs := template.FuncMap{"fmtTime": fmtTime}
 	s.pages = map[string]*template.Template{}
-	for _, p := range []string{"alerts", "alert", "rules", "playground", "login", "logout", "error"} {
+	for _, p := range []string{"alerts", "alert", "rules", "rule", "alarms", "alarm", "playground", "login", "logout", "error"} {
 		t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("ui template %s: %w", p, err)
@@ -113,6 +136,9 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("GET /alerts/{id}", s.authed(s.handleAlert))
 	mux.HandleFunc("POST /ui/alerts/{id}/ack", s.authed(s.handleAck))
 	mux.HandleFunc("GET /rules", s.authed(s.handleRules))
+	mux.HandleFunc("GET /rules/{name}", s.authed(s.handleRule))
+	mux.HandleFunc("GET /alarms", s.authed(s.handleAlarms))
+	mux.HandleFunc("GET /alarms/{name}", s.authed(s.handleAlarm))
 	mux.HandleFunc("GET /playground", s.authed(s.handlePlayground))
 	s.mux = mux
 	return s, nil
