@@ -191,17 +191,16 @@ func (s *Server) handleAlarms(w http.ResponseWriter, r *http.Request) {
 type alarmPage struct {
 	page
 	alarmStatus
-	Description                                       string
-	Statistic, Period, Unit, TreatMissing, Dimensions string
-	AlarmActions, OKActions, InsufficientDataActions  []string
-	Source                                            string
-	Graph                                             graph
-	Points                                            []periodPoint // newest first, with data only
-	Missing                                           int           // periods without data in the graph
-	History                                           []historyRow
-	Schedules                                         []scheduleRow
-	Windows                                           []actionsWindow
-	Threshold                                         string
+	Description                                      string
+	Statistic, Period, Unit, TreatMissing            string
+	AlarmActions, OKActions, InsufficientDataActions []string
+	Source                                           string
+	Graph                                            graph
+	Points                                           []periodPoint // newest first, with data only
+	Missing                                          int           // periods without data in the graph
+	History                                          []historyRow
+	Schedules                                        []scheduleRow
+	Windows                                          []actionsWindow
 }
 
 func (s *Server) handleAlarm(w http.ResponseWriter, r *http.Request) {
@@ -238,12 +237,10 @@ func (s *Server) handleAlarm(w http.ResponseWriter, r *http.Request) {
 		Period:       durationWords(d.cfg.Period),
 		Unit:         d.cfg.Unit,
 		TreatMissing: d.cfg.TreatMissingData,
-		Dimensions:   dimensionsText(d.cfg.Dimensions),
 		AlarmActions: d.cfg.AlarmActions, OKActions: d.cfg.OKActions, InsufficientDataActions: d.cfg.InsufficientDataActions,
-		Source:    d.source,
-		Graph:     newGraph(periods, d.cfg.Threshold),
-		History:   history,
-		Threshold: fmtValue(d.cfg.Threshold),
+		Source:  d.source,
+		Graph:   newGraph(periods, d.cfg.Threshold),
+		History: history,
 	}
 	for i := len(periods) - 1; i >= 0; i-- {
 		if periods[i].Real {
@@ -482,12 +479,12 @@ type actionsWindow struct {
 	FromText, UntilText string
 }
 
-// disabledWindows returns up to max windows, from now on, during which
+// disabledWindows returns up to limit windows, from now on, during which
 // the schedules disable the alarm's actions: each from a disabling firing
 // (or now, when actions are disabled now) until the next enabling firing.
 // Schedules are stepped through together in time order, up to
 // windowHorizon ahead.
-func disabledWindows(now time.Time, enabledNow bool, scheds []*schedDef, max int) []actionsWindow {
+func disabledWindows(now time.Time, enabledNow bool, scheds []*schedDef, limit int) []actionsWindow {
 	type cursor struct {
 		d    *schedDef
 		next time.Time
@@ -508,7 +505,7 @@ func disabledWindows(now time.Time, enabledNow bool, scheds []*schedDef, max int
 		open = &actionsWindow{FromText: "now"}
 	}
 	horizon := now.Add(windowHorizon)
-	for len(out) < max {
+	for len(out) < limit {
 		var c *cursor
 		for _, x := range cs {
 			if x.ok && (c == nil || x.next.Before(c.next)) {
@@ -535,7 +532,7 @@ func disabledWindows(now time.Time, enabledNow bool, scheds []*schedDef, max int
 			}
 		}
 	}
-	if open != nil && len(out) < max {
+	if open != nil && len(out) < limit {
 		open.UntilText = "no schedule enables them again"
 		out = append(out, *open)
 	}
