@@ -299,6 +299,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Open:       a.uiOpen(),
 		Now:        o.Clock.Now,
 		Logger:     o.Logger.With("part", "ui"),
+
+		Alarms:        cfg.Alarms,
+		Schedules:     cfg.Schedules,
+		Muted:         a.ruleMuted,
+		DisabledRules: ui.DisabledRules(cfg.Skipped),
 	})
 	if err != nil {
 		a.store.Close()
@@ -367,6 +372,10 @@ func DefaultDataDir() (string, error) {
 	}
 	return filepath.Join(home, ".local", "state", "trailwatch"), nil
 }
+
+// ruleMuted reports whether a mute schedule mutes the rule now, for the
+// web UI's rules pages.
+func (a *App) ruleMuted(name string) bool { return a.mutedNow().rules[name] }
 
 // uiOpen reports whether the web UI may go without a login: no ingest
 // credentials, no admin token and no UI users configured, and listening on loopback.
