@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -73,4 +74,98 @@ func BenchmarkRecordParallel(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkComplete records deliveries and claims them (untimed), then
+// completes them: one at a time, and from many goroutines as the outbox's
+// workers do (as store/sqlite's BenchmarkComplete does).
+func BenchmarkComplete(b *testing.B) {
+	benchOutcome(b, "completes/s", func(s *Store, d store.DeliveryRow) error {
+		return s.Complete(b.Context(), d.ID, d.Token)
+	})
+}
+
+// BenchmarkRetry is BenchmarkComplete with a failed attempt instead: each
+// claimed delivery is released to be tried again later.
+func BenchmarkRetry(b *testing.B) {
+	at := time.Now().Add(time.Hour)
+	benchOutcome(b, "retries/s", func(s *Store, d store.DeliveryRow) error {
+		return s.Retry(b.Context(), d.ID, d.Token, at, "slack: status 503")
+	})
+}
+
+// benchOutcome records b.N deliveries and claims them (untimed), then
+// records an outcome for each with outcome, from 1 and 16 goroutines.
+func benchOutcome(b *testing.B, unit string, outcome func(*Store, store.DeliveryRow) error) {
+	for _, par := range []int{1, 16} {
+		b.Run(fmt.Sprintf("goroutines=%d", par), func(b *testing.B) {
+			s, err := Open(b.Context(), pgtest.Start(b), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			queueDeliveries(b, s, b.N)
+			ds, err := s.Claim(b.Context(), "bench", b.N, time.Hour)
+			if err != nil || len(ds) != b.N {
+				b.Fatalf("claimed %d of %d: %v", len(ds), b.N, err)
+			}
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for range par {
+				wg.Go(func() {
+					for {
+						i := next.Add(1) - 1
+						if i >= int64(len(ds)) {
+							return
+						}
+						if err := outcome(s, ds[i]); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit)
+		})
+	}
+}
+
+// queueDeliveries records n alerts of one delivery each, in batches of 500.
+func queueDeliveries(b *testing.B, s *Store, n int) {
+	batch := make([]store.Seen, 0, 500)
+	for i := range n {
+		id := fmt.Sprintf("event-%d", i)
+		a := alert.Alert{Rule: "root", Severity: "critical", EventID: id, Summary: "root signed in"}
+		batch = append(batch, store.Seen{EventKey: id, Hits: []store.Hit{{Rule: "root", DedupKey: id, Threshold: 1, Alert: a,
+			Deliveries: []store.Delivery{{Receiver: "slack", RemindEvery: time.Hour, RemindMax: 3}}}}})
+		if len(batch) == cap(batch) || i == n-1 {
+			if _, err := s.Record(b.Context(), batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+}
+
+// BenchmarkClaim records b.N deliveries (untimed) and claims them, 100 a
+// call, as the outbox does.
+func BenchmarkClaim(b *testing.B) {
+	s, err := Open(b.Context(), pgtest.Start(b), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	queueDeliveries(b, s, b.N)
+	b.ResetTimer()
+	claimed := 0
+	for claimed < b.N {
+		ds, err := s.Claim(b.Context(), "bench", 100, time.Hour)
+		if err != nil || len(ds) == 0 {
+			b.Fatalf("claimed %d of %d: %v", claimed, b.N, err)
+		}
+		claimed += len(ds)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
 }
