@@ -355,6 +355,10 @@ func offsetOfBad(s string) int {
 }
 
 // breaches reports whether v breaches threshold t under operator op.
+// Breaches reports whether a statistic's value v breaches the alarm's
+// threshold under its comparison operator.
+func (c *Config) Breaches(v float64) bool { return breaches(c.ComparisonOperator, v, c.Threshold) }
+
 func breaches(op string, v, t float64) bool {
 	switch op {
 	case GreaterThanOrEqualToThreshold:

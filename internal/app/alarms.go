@@ -107,21 +107,7 @@ func newWatch(cfg *config.Config, params map[string]string, now time.Time) (*wat
 		if sc.Enabled != nil && !*sc.Enabled {
 			continue
 		}
-		loc := time.UTC
-		if sc.TimeZone != "" {
-			if loc, err = time.LoadLocation(sc.TimeZone); err != nil {
-				errs = append(errs, fmt.Errorf("schedule %s: %w", sc.Name, err))
-				continue
-			}
-		}
-		var o schedule.Options
-		if sc.Start != "" {
-			o.Start, _ = time.Parse(time.RFC3339, sc.Start)
-		}
-		if sc.End != "" {
-			o.End, _ = time.Parse(time.RFC3339, sc.End)
-		}
-		s, err := schedule.ParseWith(sc.Expression, loc, o)
+		s, _, err := sc.Parse()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("schedule %s: %w", sc.Name, err))
 			continue

@@ -296,6 +296,37 @@ type Schedule struct {
 	Source string   `yaml:"-"`
 }
 
+// Parse returns the schedule as it runs: its expression in its time zone
+// (returned too), bounded by its start and end.
+func (s *Schedule) Parse() (schedule.Schedule, *time.Location, error) {
+	loc := time.UTC
+	if s.TimeZone != "" {
+		var err error
+		if loc, err = time.LoadLocation(s.TimeZone); err != nil {
+			return nil, nil, fmt.Errorf("time zone %q: %w", s.TimeZone, err)
+		}
+	}
+	var o schedule.Options
+	for _, b := range []struct {
+		field, v string
+		t        *time.Time
+	}{{"start", s.Start, &o.Start}, {"end", s.End, &o.End}} {
+		if b.v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, b.v)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s %q: want an RFC 3339 time", b.field, b.v)
+		}
+		*b.t = t
+	}
+	sch, err := schedule.ParseWith(s.Expression, loc, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sch, loc, nil
+}
+
 // Window is a recurring time window, like weekdays 09:00-18:00 in Tokyo.
 type Window struct {
 	Days     string `yaml:"days"`                // "MON-FRI", "SAT,SUN"

@@ -98,35 +98,12 @@ func (s *Server) setAlarms(o Options) error {
 // zone, bounded by its start and end.
 func parseSchedule(sc *config.Schedule) *schedDef {
 	d := &schedDef{cfg: sc, loc: time.UTC}
-	if sc.TimeZone != "" {
-		loc, err := time.LoadLocation(sc.TimeZone)
-		if err != nil {
-			d.err = fmt.Sprintf("time zone %q: %v", sc.TimeZone, err)
-			return d
-		}
-		d.loc = loc
-	}
-	var o schedule.Options
-	for _, b := range []struct {
-		field, v string
-		t        *time.Time
-	}{{"start", sc.Start, &o.Start}, {"end", sc.End, &o.End}} {
-		if b.v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, b.v)
-		if err != nil {
-			d.err = fmt.Sprintf("%s %q: want an RFC 3339 time", b.field, b.v)
-			return d
-		}
-		*b.t = t
-	}
-	s, err := schedule.ParseWith(sc.Expression, d.loc, o)
+	s, loc, err := sc.Parse()
 	if err != nil {
 		d.err = err.Error()
 		return d
 	}
-	d.s = s
+	d.s, d.loc = s, loc
 	return d
 }
 
@@ -298,7 +275,7 @@ func (s *Server) periods(r *http.Request, d *alarmDef, now time.Time) ([]periodP
 		agg := series.Aggregate(d.key, d.cfg.Unit, lo, hi, with)
 		if v, ok := agg.Stat(d.stat); ok {
 			pp.Real, pp.Value, pp.Samples = true, v, agg.SampleCount
-			pp.Breaching = breaches(d.cfg.ComparisonOperator, v, d.cfg.Threshold)
+			pp.Breaching = d.cfg.Breaches(v)
 		}
 		out[k] = pp
 	}
@@ -312,22 +289,6 @@ func graphPeriodCount(period time.Duration) int {
 	n := int(max(graphSpan, graphPeriods*period) / period)
 	n = min(n, maxGraphPeriods, int(alarm.DefaultRetention/period))
 	return max(n, 1)
-}
-
-// breaches reports whether v breaches the threshold t under the static
-// comparison operator op (as CloudWatch compares).
-func breaches(op string, v, t float64) bool {
-	switch op {
-	case alarm.GreaterThanOrEqualToThreshold:
-		return v >= t
-	case alarm.GreaterThanThreshold:
-		return v > t
-	case alarm.LessThanThreshold:
-		return v < t
-	case alarm.LessThanOrEqualToThreshold:
-		return v <= t
-	}
-	return false
 }
 
 // operatorSymbols are the comparison operators as the console writes them.
