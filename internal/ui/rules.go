@@ -67,6 +67,7 @@ type ruleInfo struct {
 	Passed      int
 	Results     []testResult
 	PatternText string // the pattern as written, indented JSON
+	Try         string // the pattern in the playground
 }
 
 // Total is the number of inline tests.
@@ -100,6 +101,25 @@ func (ri *ruleInfo) RemindText() string {
 type testResult struct {
 	Name, Source, Message string
 	Expect, Passed        bool
+	// Try opens the test in the playground: the rule's pattern and the
+	// test's event ("" when too long for a link).
+	Try string
+}
+
+// maxTryLink bounds a playground link (browsers and proxies cut long URLs).
+const maxTryLink = 16 << 10
+
+// playgroundLink opens the playground on a pattern and an event.
+func playgroundLink(pattern, event []byte) string {
+	q := url.Values{"pattern": {string(pattern)}}
+	if event != nil {
+		q.Set("event", string(event))
+	}
+	u := "/playground?" + q.Encode()
+	if len(u) > maxTryLink {
+		return ""
+	}
+	return u
 }
 
 // builtinSources maps each built-in rule's name to its Source: a loaded
@@ -137,6 +157,7 @@ func (s *Server) setRules(o Options) {
 			ri.Pack = strings.TrimSuffix(path.Base(ri.Pack), path.Ext(ri.Pack))
 		}
 		ri.PatternText = string(r.PatternJSON)
+		ri.Try = playgroundLink(r.PatternJSON, nil)
 		var buf bytes.Buffer
 		if json.Indent(&buf, r.PatternJSON, "", "  ") == nil {
 			ri.PatternText = buf.String()
@@ -149,6 +170,9 @@ func (s *Server) setRules(o Options) {
 			continue
 		}
 		tr := testResult{Name: res.Test.Name, Source: res.Test.Source, Expect: res.Test.Expect, Passed: res.Passed()}
+		if ev := res.Test.Event; ev != nil {
+			tr.Try = playgroundLink(res.Rule.PatternJSON, ev.JSON)
+		}
 		switch {
 		case res.Err != nil:
 			tr.Message = res.Err.Error()

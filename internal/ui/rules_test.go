@@ -3,9 +3,11 @@ package ui_test
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -211,6 +213,20 @@ func TestRulePage(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("team-broken page lacks %q", want)
 		}
+	}
+
+	// The failing test opens in the playground, which says which part did
+	// not match.
+	m := regexp.MustCompile(`<tr class="test failed">.*?<a class="try" href="([^"]+)">explain</a>`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no playground link on the failing test")
+	}
+	_, pg := f.get(t, html.UnescapeString(m[1]))
+	if !strings.Contains(pg, "matches: false") || !strings.Contains(pg, `<tr class="depth-0 cond failed"><td class="path">detail.eventName</td>`) {
+		t.Errorf("the failing test's playground: %s", pg)
+	}
+	if !strings.Contains(body, `id="try-pattern" href="/playground?pattern=`) {
+		t.Errorf("no playground link for the pattern")
 	}
 
 	_, body = f.get(t, "/rules/team-key-created")

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/trailwatch/trailwatch/internal/config"
 	"github.com/trailwatch/trailwatch/internal/rule"
@@ -113,7 +114,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.setRules(o)
-	funcs := template.FuncMap{"fmtTime": fmtTime}
+	funcs := template.FuncMap{"fmtTime": fmtTime, "short": short}
 	s.pages = map[string]*template.Template{}
 	for _, p := range []string{"alerts", "alert", "rules", "rule", "alarms", "alarm", "playground", "login", "logout", "error"} {
 		t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
@@ -162,6 +163,21 @@ func setSecurityHeaders(h http.Header) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
+}
+
+// maxShown is how much of a long value a page shows.
+const maxShown = 300
+
+// short cuts a long value for display, saying how much it left out.
+func short(s string) string {
+	if len(s) <= maxShown {
+		return s
+	}
+	cut := maxShown
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d more bytes)", s[:cut], len(s)-cut)
 }
 
 func fmtTime(t time.Time) string {
