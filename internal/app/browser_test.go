@@ -54,7 +54,7 @@ func browser(t *testing.T) context.Context {
 // -artifacts keeps them).
 func shoot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -136,7 +136,7 @@ routes:
 		t.Fatalf("the new alert is not in the list without a reload (%v)", err)
 	}
 	list := text("#alerts")
-	shoot(t, ctx, "alerts.jpg")
+	shoot(t, ctx, "alerts.png")
 	step("open the alert", chromedp.Click(link), chromedp.WaitVisible("#ack"))
 	before := text("#reminders")
 
@@ -145,10 +145,10 @@ routes:
 	waitDelivered(t, a, first.AlertID, 2)
 	step("see the reminder", refresh)
 	reminders := text("#reminders")
-	shoot(t, ctx, "alert.jpg")
+	shoot(t, ctx, "alert.png")
 	step("acknowledge", chromedp.Click("#ack"), chromedp.WaitVisible("#state.state-acked"))
 	state := text("#state")
-	shoot(t, ctx, "acked.jpg")
+	shoot(t, ctx, "acked.png")
 	if strings.TrimSpace(before) != "0" {
 		t.Errorf("reminders shown before the reminder: %q", before)
 	}
@@ -184,4 +184,82 @@ routes:
 	if err != nil || n != 2 {
 		t.Errorf("%d delivery rows (%v), want the notification and one reminder", n, err)
 	}
+}
+
+// TestBrowserAlarmAndPlayground: seed 002 runs until its alarm fires; the
+// alarms list and the alarm's page (graph with the breaching datapoint and
+// the threshold, history, the business-hours schedules) render in a real
+// browser; then a pattern is typed into the playground, which says which
+// condition did not match. Screenshots of each page are kept.
+func TestBrowserAlarmAndPlayground(t *testing.T) {
+	ctx := browser(t)
+	smtpURL, msgs := startSMTP(t)
+	jst, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := clock.NewFake(time.Date(2026, 11, 23, 7, 0, 0, 0, jst)) // Monday, before business hours
+	a := start(t, Options{
+		Templates: []string{seeds + "seed002-console-login-alarm.yaml"},
+		Params:    map[string]string{"EmailAddress": "sec@example.com"},
+		SMTP:      smtpURL,
+		MailFrom:  "trailwatch@example.com",
+		Clock:     fake,
+	})
+	if code, body := post(t, a, loginAt("login-1", fake.Now()), nil); code != http.StatusOK {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	advanceUntilMail(t, fake, msgs)
+	waitAllDelivered(t, a)
+	base := "http://" + a.Addr()
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("browser: %s: %v", what, err)
+		}
+	}
+	eval := func(js string) int {
+		t.Helper()
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](js))
+		if err != nil {
+			t.Fatalf("browser: %s: %v", js, err)
+		}
+		return n
+	}
+
+	step("open the alarms", chromedp.Navigate(base+"/alarms"), chromedp.WaitVisible(`a.alarm-link`))
+	if state, _ := chromedp.Run(ctx, chromedp.Text(`#alarms .alarm-state`)); state != "ALARM" {
+		t.Errorf("alarms list state: %q", state)
+	}
+	shoot(t, ctx, "alarms.png")
+	step("open the alarm", chromedp.Click(`a.alarm-link`), chromedp.WaitVisible(`#graph`))
+	if n := eval(`document.querySelectorAll("#graph circle.point.breaching").length`); n != 1 {
+		t.Errorf("%d breaching points drawn, want the one sign-in's", n)
+	}
+	if n := eval(`document.querySelectorAll("#graph .threshold").length`); n < 1 {
+		t.Error("no threshold line")
+	}
+	// The graph is drawn inside its box (the browser laid it out).
+	if w := eval(`Math.round(document.querySelector("#graph").getBoundingClientRect().width)`); w < 300 {
+		t.Errorf("graph %d px wide", w)
+	}
+	if n := eval(`document.querySelectorAll("#history tbody tr").length`); n < 1 {
+		t.Error("no state history")
+	}
+	windows, _ := chromedp.Run(ctx, chromedp.Text(`#windows`))
+	if !strings.Contains(windows, "disabled from") {
+		t.Errorf("windows: %q", windows)
+	}
+	shoot(t, ctx, "alarm.png")
+
+	step("type a pattern in the playground", chromedp.Navigate(base+"/playground"), chromedp.WaitVisible("#pattern"),
+		chromedp.SetValue("#pattern", `{"detail":{"eventName":["ConsoleLogin"],"userIdentity":{"type":["Root"]}}}`),
+		chromedp.SetValue("#event", loginAt("pg-1", fake.Now())),
+		chromedp.Click("#test-pattern"), chromedp.WaitVisible("#explain"))
+	result, _ := chromedp.Run(ctx, chromedp.Text("#event-result"))
+	failed, _ := chromedp.Run(ctx, chromedp.Text(`#explain tr.failed td.path`))
+	if !strings.HasPrefix(result, "matches: false") || failed != "detail.userIdentity.type" {
+		t.Errorf("playground: %q, failed condition %q", result, failed)
+	}
+	shoot(t, ctx, "playground.png")
 }
