@@ -252,8 +252,13 @@ func TestAlarmPage(t *testing.T) {
 		if !strings.Contains(hist[0][4], "[4.0] was greater than or equal") {
 			t.Errorf("history reason %q", hist[0][4])
 		}
-		if resp, _ := f.get(t, "/alerts/"+hist[0][5]); resp.StatusCode != 200 {
+		resp, alertBody := f.get(t, "/alerts/"+hist[0][5])
+		if resp.StatusCode != 200 {
 			t.Errorf("history link: %d", resp.StatusCode)
+		}
+		// The state change's alert leads back to the alarm.
+		if !strings.Contains(alertBody, `<a id="rule" href="/alarms/`) {
+			t.Errorf("the transition's alert does not link to its alarm")
 		}
 	}
 

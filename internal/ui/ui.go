@@ -21,6 +21,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -114,7 +116,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.setRules(o)
-	funcs := template.FuncMap{"fmtTime": fmtTime, "short": short}
+	funcs := template.FuncMap{"fmtTime": fmtTime, "short": short, "ruleHref": ruleHref}
 	s.pages = map[string]*template.Template{}
 	for _, p := range []string{"alerts", "alert", "rules", "rule", "alarms", "alarm", "playground", "login", "logout", "error"} {
 		t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
@@ -163,6 +165,15 @@ func setSecurityHeaders(h http.Header) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
+}
+
+// ruleHref is the page of an alert's rule: the alarm's page for an alarm
+// state change ("alarm:NAME").
+func ruleHref(rule string) string {
+	if name, ok := strings.CutPrefix(rule, "alarm:"); ok {
+		return alarmHref(name)
+	}
+	return "/rules/" + url.PathEscape(rule)
 }
 
 // maxShown is how much of a long value a page shows.

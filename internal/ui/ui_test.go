@@ -154,7 +154,7 @@ func TestDetailAndAck(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("detail: %d", resp.StatusCode)
 	}
-	for _, want := range []string{"root signed in", "alice", "203.0.113.7", "111111111111", "eu-west-1", "ConsoleLogin", "oncall-slack", "pending", `&#34;eventID&#34;: &#34;ev-root&#34;`, "Acknowledge"} {
+	for _, want := range []string{"root signed in", "alice", "203.0.113.7", "111111111111", "eu-west-1", "ConsoleLogin", "oncall-slack", "pending", `&#34;eventID&#34;: &#34;ev-root&#34;`, "Acknowledge", `<a id="rule" href="/rules/root-login">root-login</a>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("detail lacks %q", want)
 		}
