@@ -1,15 +1,19 @@
 // Package ui is the web UI of `trailwatch serve`: server-rendered pages
 // (html/template, assets embedded in the binary, no build step) for the
-// people on call: the alerts list, an alert's story with its deliveries
-// and an acknowledge button, the rules, and a pattern playground.
+// people on call: the alerts list (alerts.go), an alert's story with its
+// deliveries and an acknowledge button, the alarms with their graphs,
+// history and schedule windows (alarms.go), the rules by pack with their
+// tests and recent matches (rules.go), and a playground that explains
+// which part of a pattern did not match (playground.go). Parts of a page
+// marked data-live refresh in place (static/app.js).
 //
 // Every page carries security headers (a Content-Security-Policy without
-// inline scripts, X-Frame-Options DENY, Referrer-Policy no-referrer,
-// X-Content-Type-Options nosniff); every form that changes something
-// carries a CSRF token (an HMAC of the session under the session key). Unless the
-// server is Open, pages need a session, given by a login form that takes
-// the admin token or a user's password (an HttpOnly, SameSite=Strict
-// cookie, signed; see auth.go).
+// inline scripts or styles, X-Frame-Options DENY, Referrer-Policy
+// no-referrer, X-Content-Type-Options nosniff); every form that changes
+// something carries a CSRF token (an HMAC of the session under the session
+// key). Unless the server is Open, pages need a session, given by a login
+// form that takes the admin token or a user's password (a signed
+// HttpOnly, SameSite=Strict cookie; see auth.go).
 package ui
 
 import (
