@@ -291,14 +291,15 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	uiSrv, err := ui.New(ui.Options{
-		Store:      a.store,
-		Rules:      cfg.Rules,
-		AdminToken: o.AdminToken,
-		Users:      o.UIUsers,
-		SessionKey: sessionKey(a.ackKey),
-		Open:       a.uiOpen(),
-		Now:        o.Clock.Now,
-		Logger:     o.Logger.With("part", "ui"),
+		Store:        a.store,
+		Rules:        cfg.Rules,
+		AdminToken:   o.AdminToken,
+		Users:        o.UIUsers,
+		SessionKey:   sessionKey(a.ackKey),
+		SecureCookie: strings.HasPrefix(strings.ToLower(o.PublicURL), "https://"),
+		Open:         a.uiOpen(),
+		Now:          o.Clock.Now,
+		Logger:       o.Logger.With("part", "ui"),
 
 		Alarms:        cfg.Alarms,
 		Schedules:     cfg.Schedules,

@@ -37,6 +37,7 @@ type auth struct {
 	hasTok bool
 	users  map[string][]byte // name -> bcrypt hash
 	open   bool
+	secure bool // Secure cookies whatever the request
 }
 
 // dummyHash is compared against for unknown users, so that a login takes
@@ -44,7 +45,7 @@ type auth struct {
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("trailwatch"), bcrypt.MinCost)
 
 func (s *Server) setAuth(o Options) error {
-	a := auth{open: o.Open, users: map[string][]byte{}}
+	a := auth{open: o.Open, users: map[string][]byte{}, secure: o.SecureCookie}
 	if o.AdminToken != "" {
 		a.admin, a.hasTok = sha256.Sum256([]byte(o.AdminToken)), true
 	}
@@ -142,7 +143,7 @@ func (s *Server) readSession(r *http.Request) (session, bool) {
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.auth.secure || r.TLS != nil})
 }
 
 // csrfToken is the token of r's session (or of no session: the login form,

@@ -202,3 +202,22 @@ func TestBadUsers(t *testing.T) {
 		}
 	}
 }
+
+// TestSecureCookie: behind a TLS-terminating proxy (SecureCookie), the
+// session cookie is Secure though the request came over plain HTTP.
+func TestSecureCookie(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		f := newFixtureWith(t, clock.NewFake(t0), ui.Options{AdminToken: "tok", SecureCookie: secure})
+		_, body := f.get(t, "/ui/login")
+		resp, _ := f.post(t, "/ui/login", url.Values{"csrf": {csrfOf(t, body)}, "password": {"tok"}})
+		var c *http.Cookie
+		for _, k := range resp.Cookies() {
+			if k.Name == ui.SessionCookie {
+				c = k
+			}
+		}
+		if c == nil || c.Secure != secure {
+			t.Errorf("SecureCookie %v: cookie %+v", secure, c)
+		}
+	}
+}

@@ -61,8 +61,12 @@ type Options struct {
 	// (and shared by the nodes) keeps people logged in. nil: a random key
 	// per process.
 	SessionKey []byte
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// SecureCookie marks the session cookie Secure even on plain HTTP
+	// requests: for a server behind a TLS-terminating proxy (serve sets it
+	// when --public-url is https).
+	SecureCookie bool
+	Now          func() time.Time
+	Logger       *slog.Logger
 
 	// Alarms and Schedules are the configured alarms and schedules, for
 	// the alarms pages (their states are read from the store).
