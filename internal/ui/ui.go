@@ -84,7 +84,6 @@ type Options struct {
 type Server struct {
 	st    store.Store
 	rules []*rule.Rule
-	open  bool
 	now   func() time.Time
 	log   *slog.Logger
 	auth  auth
@@ -110,7 +109,7 @@ func New(o Options) (*Server, error) {
 	if o.Store == nil {
 		return nil, fmt.Errorf("%w: no store", ErrBadOptions)
 	}
-	s := &Server{st: o.Store, rules: o.Rules, open: o.Open, now: o.Now, log: o.Logger}
+	s := &Server{st: o.Store, rules: o.Rules, now: o.Now, log: o.Logger}
 	if s.now == nil {
 		s.now = time.Now
 	}
