@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sort"
 	"strings"
 
+	"github.com/trailwatch/trailwatch/internal/rule"
 	"github.com/trailwatch/trailwatch/internal/store"
 )
 
@@ -45,12 +47,24 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
+	sevs := make([]string, 0, rule.SeverityCritical+1)
+	for v := rule.SeverityInfo; v <= rule.SeverityCritical; v++ {
+		sevs = append(sevs, v.String())
+	}
+	names := make([]string, 0, len(s.rules)+len(s.alarms))
+	for _, r := range s.rules {
+		names = append(names, r.Name)
+	}
+	for _, a := range s.alarms {
+		names = append(names, "alarm:"+a.cfg.Name)
+	}
+	sort.Strings(names)
 	s.render(w, http.StatusOK, "alerts", struct {
 		page
-		F      alertsFilter
-		States []string
-		Alerts []store.AlertRow
-	}{page{Title: "Alerts"}, f, states, out})
+		F                         alertsFilter
+		States, Severities, Rules []string
+		Alerts                    []store.AlertRow
+	}{page{Title: "Alerts"}, f, states, sevs, names, out})
 }
 
 func (s *Server) handleAlert(w http.ResponseWriter, r *http.Request) {

@@ -142,6 +142,13 @@ func TestListAndFilters(t *testing.T) {
 			t.Errorf("?%s: want %q and not %q in the list", c.q, c.in, c.out)
 		}
 	}
+	// The form keeps the filter chosen.
+	_, body = f.get(t, "/?severity=medium&state=new")
+	for _, want := range []string{"<option selected>medium</option>", "<option selected>new</option>", "<option>critical</option>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("filter form lacks %s", want)
+		}
+	}
 	if resp, _ := f.get(t, "/?state=bogus"); resp.StatusCode != 400 {
 		t.Errorf("?state=bogus: %d", resp.StatusCode)
 	}
