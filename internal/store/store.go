@@ -168,6 +168,52 @@ type DeliveryRow struct {
 	Token string
 	// Notification is the stored message (Claim and DeadLetters fill it).
 	Notification notify.Notification
+	// Log is the delivery's attempts that ended, oldest first, at most
+	// the last AttemptLogSize of them (Alert fills it; the others leave it
+	// nil). A claim still running has no entry yet. Requeue keeps the log:
+	// after it, N starts again at 1.
+	Log []Attempt
+}
+
+// Attempt outcomes, as Attempt.Outcome reads them.
+const (
+	// AttemptDelivered: the receiver took it (Complete).
+	AttemptDelivered = "delivered"
+	// AttemptRetry: it failed and is tried again at NextAt (Retry).
+	AttemptRetry = "retry"
+	// AttemptDeadLettered: it failed and was given up (DeadLetter).
+	AttemptDeadLettered = "dead-lettered"
+	// AttemptLeaseExpired: the claim's lease ran out with no outcome
+	// recorded (its worker died or stopped mid-attempt) and the delivery
+	// was claimed again; the receiver may or may not have taken it.
+	AttemptLeaseExpired = "lease expired"
+)
+
+// AttemptLogSize bounds a delivery's attempt log: the store keeps the
+// last AttemptLogSize attempts and forgets older ones. A delivery retried
+// with back-off for a day has a few dozen.
+const AttemptLogSize = 50
+
+// Attempt is one attempt of a delivery and how it ended, written with its
+// outcome (in the same transaction) by the store's clock. An outcome
+// given with a claim no longer held (ErrLeaseLost) is not an attempt
+// that counted and is not logged.
+type Attempt struct {
+	// N is the attempt's number, as DeliveryRow.Attempts counted it when
+	// it was claimed: 1 for the first.
+	N int
+	// At is when it ended: when the outcome was recorded or, for
+	// AttemptLeaseExpired, when the lease ran out.
+	At time.Time
+	// Outcome is AttemptDelivered, AttemptRetry, AttemptDeadLettered or
+	// AttemptLeaseExpired.
+	Outcome string
+	// Error is why it failed (Retry's and DeadLetter's reason); "" for
+	// the other outcomes.
+	Error string
+	// NextAt is when the next attempt is due (AttemptRetry); zero for the
+	// other outcomes.
+	NextAt time.Time
 }
 
 // Store is Trailwatch's durable state.
@@ -181,7 +227,8 @@ type Store interface {
 	Record(ctx context.Context, batch []Seen) (RecordResult, error)
 	// Alerts lists alerts, newest first.
 	Alerts(ctx context.Context, f AlertFilter) ([]AlertRow, error)
-	// Alert returns one alert, or ErrNotFound.
+	// Alert returns one alert, or ErrNotFound. Its deliveries carry their
+	// attempt logs (DeliveryRow.Log).
 	Alert(ctx context.Context, id string) (AlertRow, error)
 	// Ack acknowledges an alert (ErrNotFound); acknowledging again keeps
 	// the first acknowledgement. It cancels pending reminders.
@@ -189,7 +236,8 @@ type Store interface {
 	// DeadLetters lists dead-lettered deliveries, newest first.
 	DeadLetters(ctx context.Context) ([]DeliveryRow, error)
 	// Requeue sends a dead-lettered delivery again, as a fresh one
-	// (ErrNotFound when no dead letter has that id).
+	// (ErrNotFound when no dead letter has that id); its attempt log is
+	// kept.
 	Requeue(ctx context.Context, deliveryID string) error
 
 	// Claim leases up to max due deliveries (pending ones due by now, and
@@ -197,10 +245,14 @@ type Store interface {
 	// now+lease, counting an attempt for each. When a claimed delivery
 	// has a Digest, the other due deliveries with that Digest are claimed
 	// with it, in the same call and under the same token, even beyond max.
+	// A running delivery claimed again logs its previous attempt as
+	// AttemptLeaseExpired, at its lease's end.
 	Claim(ctx context.Context, owner string, max int, lease time.Duration) ([]DeliveryRow, error)
 	// Complete records a claimed delivery as delivered: the alert is
 	// notified and, for a first notification with reminders, the first
 	// reminder is scheduled. ErrLeaseLost when the claim is no longer held.
+	// Complete, Retry and DeadLetter log the attempt (Attempt) with its
+	// outcome, unless they return ErrLeaseLost.
 	Complete(ctx context.Context, id, token string) error
 	// Retry releases a claimed delivery to be tried again at at.
 	Retry(ctx context.Context, id, token string, at time.Time, reason string) error
