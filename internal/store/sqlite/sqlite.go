@@ -57,6 +57,8 @@ type Store struct {
 	upBucket, upValue *sql.Stmt
 	// Statements of the outbox's claims and outcomes.
 	claim, claimDigest, completeDelivery, completeAlert, retry, deadDelivery, deadAlert *sql.Stmt
+	// The attempt log's entry, that each outcome appends.
+	insAttempt *sql.Stmt
 	// Statements on the readers.
 	nextDue, nextReminder *sql.Stmt
 	// The group commit of Record, Claim, Complete, Retry and DeadLetter.
@@ -117,6 +119,13 @@ const (
 	sqlDeadDelivery = `UPDATE deliveries SET state = 'dead', done_at = ?, last_error = ?, token = ''
 		WHERE id = ? AND token = ? AND state = 'running' RETURNING alert_id`
 	sqlDeadAlert = `UPDATE alerts SET dead = dead + 1 WHERE id = ?`
+	// The entry of a delivery's attempt that just ended, numbered after its
+	// last one (the delivery_attempts_bound trigger forgets the oldest
+	// beyond store.AttemptLogSize). One row, VALUES and no RETURNING:
+	// SQLite then needs neither a statement journal nor a result table.
+	sqlInsAttempt = `INSERT INTO delivery_attempts (delivery_id, seq, n, at, outcome, error, next_at) VALUES (?1,
+		(SELECT COALESCE(MAX(seq), 0) + 1 FROM delivery_attempts WHERE delivery_id = ?1),
+		(SELECT attempts FROM deliveries WHERE id = ?1), ?2, ?3, ?4, ?5)`
 
 	sqlNextDue      = `SELECT MIN(due_at) FROM deliveries WHERE state IN ('pending', 'running')`
 	sqlNextReminder = `SELECT MIN(remind_next) FROM deliveries WHERE remind_next IS NOT NULL`
@@ -124,11 +133,11 @@ const (
 
 var _ store.Store = (*Store)(nil)
 
-const schemaVersion = 4
+const schemaVersion = 5
 
-// schema is the whole schema, as version 4 has it (migrate runs it on an
+// schema is the whole schema, as version 5 has it (migrate runs it on an
 // empty database; its IF NOT EXISTS let an older database take the
-// tables and indexes it lacks, after migrate added the columns).
+// tables, indexes and triggers it lacks, after migrate added the columns).
 const schema = `
 CREATE TABLE IF NOT EXISTS events (
 	key     TEXT PRIMARY KEY,
@@ -235,6 +244,37 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 	value      TEXT NOT NULL,
 	updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- Version 5: each delivery's attempts that ended (store.Attempt), the last
+-- store.AttemptLogSize (50) of them. seq numbers a delivery's entries 1,
+-- 2, ... and goes on after a requeue, where n starts again.
+CREATE TABLE IF NOT EXISTS delivery_attempts (
+	delivery_id TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+	seq         INTEGER NOT NULL,
+	n           INTEGER NOT NULL,  -- the attempt's number: deliveries.attempts when claimed
+	at          INTEGER NOT NULL,
+	outcome     TEXT NOT NULL,     -- store.Attempt*
+	error       TEXT NOT NULL DEFAULT '',
+	next_at     INTEGER,           -- retry: when the next attempt is due
+	PRIMARY KEY (delivery_id, seq)
+) WITHOUT ROWID;
+-- Each entry after a delivery's 50th forgets the oldest: the log keeps the
+-- last 50 (store.AttemptLogSize: changing it takes a new schema version).
+CREATE TRIGGER IF NOT EXISTS delivery_attempts_bound AFTER INSERT ON delivery_attempts
+	WHEN NEW.seq > 50
+BEGIN
+	DELETE FROM delivery_attempts WHERE delivery_id = NEW.delivery_id AND seq <= NEW.seq - 50;
+END;
+-- A running delivery claimed again (sqlClaim and sqlClaimDigest take those
+-- whose lease ended) logs the attempt that expired, at its lease's end, in
+-- the claim's statement: the old row is known only here.
+CREATE TRIGGER IF NOT EXISTS deliveries_reclaimed AFTER UPDATE OF token ON deliveries
+	WHEN OLD.state = 'running' AND NEW.state = 'running'
+BEGIN
+	INSERT INTO delivery_attempts (delivery_id, seq, n, at, outcome) VALUES (OLD.id,
+		(SELECT COALESCE(MAX(seq), 0) + 1 FROM delivery_attempts WHERE delivery_id = OLD.id),
+		OLD.attempts, OLD.due_at, 'lease expired');
+END;
 `
 
 // Open opens (creating it if needed) the database in the file at path.
@@ -286,6 +326,7 @@ func Open(ctx context.Context, path string, o Options) (*Store, error) {
 		{&s.upBucket, sqlUpBucket}, {&s.upValue, sqlUpValue},
 		{&s.claim, sqlClaim}, {&s.claimDigest, sqlClaimDigest}, {&s.completeDelivery, sqlCompleteDelivery}, {&s.completeAlert, sqlCompleteAlert},
 		{&s.retry, sqlRetry}, {&s.deadDelivery, sqlDeadDelivery}, {&s.deadAlert, sqlDeadAlert},
+		{&s.insAttempt, sqlInsAttempt},
 	} {
 		if *p.st, err = w.PrepareContext(ctx, p.sql); err != nil {
 			w.Close()
@@ -1033,14 +1074,19 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.AlertR
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store alerts: %w", err)
 	}
-	if err := s.summarise(ctx, out); err != nil {
+	if err := summarise(ctx, s.r, out); err != nil {
 		return nil, fmt.Errorf("store alerts: %w", err)
 	}
 	return out, nil
 }
 
+// querier is what the readers query: the pool or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // summarise fills the alerts' Deliveries.
-func (s *Store) summarise(ctx context.Context, as []store.AlertRow) error {
+func summarise(ctx context.Context, q querier, as []store.AlertRow) error {
 	idx := make(map[string]int, len(as))
 	for i := range as {
 		idx[as[i].ID] = i
@@ -1051,7 +1097,7 @@ func (s *Store) summarise(ctx context.Context, as []store.AlertRow) error {
 		for i := range chunk {
 			args[i] = chunk[i].ID
 		}
-		rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		rows, err := q.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 			WHERE alert_id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`) ORDER BY queued_at, reminder, id`, args...)
 		if err != nil {
 			return err
@@ -1104,9 +1150,15 @@ func scanDelivery(sc interface{ Scan(...any) error }, withNotification bool) (st
 	return d, nil
 }
 
-// Alert implements store.Store.
+// Alert implements store.Store. The alert, its deliveries and their
+// attempt logs are read in one transaction: they agree.
 func (s *Store) Alert(ctx context.Context, id string) (store.AlertRow, error) {
-	r, err := scanAlert(s.r.QueryRowContext(ctx, "SELECT "+alertColumns+" FROM alerts a WHERE a.id = ?", id))
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return store.AlertRow{}, fmt.Errorf("store alert: %w", err)
+	}
+	defer tx.Rollback()
+	r, err := scanAlert(tx.QueryRowContext(ctx, "SELECT "+alertColumns+" FROM alerts a WHERE a.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("store alert %s: %w", id, store.ErrNotFound)
 	}
@@ -1114,10 +1166,50 @@ func (s *Store) Alert(ctx context.Context, id string) (store.AlertRow, error) {
 		return r, fmt.Errorf("store alert: %w", err)
 	}
 	as := []store.AlertRow{r}
-	if err := s.summarise(ctx, as); err != nil {
+	if err := summarise(ctx, tx, as); err != nil {
 		return r, fmt.Errorf("store alert: %w", err)
 	}
+	if err := attemptLogs(ctx, tx, &as[0]); err != nil {
+		return r, fmt.Errorf("store alert %s: %w", id, err)
+	}
 	return as[0], nil
+}
+
+// attemptLogs fills the Log of a's deliveries.
+func attemptLogs(ctx context.Context, q querier, a *store.AlertRow) error {
+	if len(a.Deliveries) == 0 {
+		return nil
+	}
+	idx := make(map[string]int, len(a.Deliveries))
+	for i := range a.Deliveries {
+		idx[a.Deliveries[i].ID] = i
+	}
+	rows, err := q.QueryContext(ctx, `SELECT t.delivery_id, t.n, t.at, t.outcome, t.error, t.next_at
+		FROM deliveries d JOIN delivery_attempts t ON t.delivery_id = d.id
+		WHERE d.alert_id = ? ORDER BY t.delivery_id, t.seq`, a.ID)
+	if err != nil {
+		return fmt.Errorf("attempt log: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			did     string
+			at      int64
+			next    sql.NullInt64
+			attempt store.Attempt
+		)
+		if err := rows.Scan(&did, &attempt.N, &at, &attempt.Outcome, &attempt.Error, &next); err != nil {
+			return fmt.Errorf("attempt log: %w", err)
+		}
+		attempt.At, attempt.NextAt = time.Unix(0, at).UTC(), fromNanos(next)
+		if i, ok := idx[did]; ok {
+			a.Deliveries[i].Log = append(a.Deliveries[i].Log, attempt)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("attempt log: %w", err)
+	}
+	return nil
 }
 
 // Ack implements store.Store.
@@ -1283,6 +1375,9 @@ func (s *Store) Complete(ctx context.Context, id, token string) error {
 		if err != nil {
 			return err
 		}
+		if err := s.logAttempt(ctx, tx, id, now, store.AttemptDelivered, "", sql.NullInt64{}); err != nil {
+			return err
+		}
 		add := 0
 		if reminder > 0 {
 			add = 1
@@ -1301,15 +1396,20 @@ func (s *Store) Complete(ctx context.Context, id, token string) error {
 
 // Retry implements store.Store. Concurrent calls share one transaction.
 func (s *Store) Retry(ctx context.Context, id, token string, at time.Time, reason string) error {
-	lost := false
+	now, lost := nanos(s.clock.Now()), false
 	err := s.write(ctx, 1, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := tx.StmtContext(ctx, s.retry).ExecContext(ctx, nanos(at), reason, id, token)
 		if err != nil {
 			return err
 		}
 		n, err := r.RowsAffected()
-		lost = n == 0
-		return err
+		if err != nil {
+			return err
+		}
+		if lost = n == 0; lost {
+			return nil
+		}
+		return s.logAttempt(ctx, tx, id, now, store.AttemptRetry, reason, sql.NullInt64{Int64: nanos(at), Valid: true})
 	})
 	if err != nil {
 		return fmt.Errorf("store retry: %w", err)
@@ -1335,6 +1435,9 @@ func (s *Store) DeadLetter(ctx context.Context, id, token, reason string) error 
 		if err != nil {
 			return err
 		}
+		if err := s.logAttempt(ctx, tx, id, now, store.AttemptDeadLettered, reason, sql.NullInt64{}); err != nil {
+			return err
+		}
 		_, err = tx.StmtContext(ctx, s.deadAlert).ExecContext(ctx, alertID)
 		return err
 	})
@@ -1343,6 +1446,16 @@ func (s *Store) DeadLetter(ctx context.Context, id, token, reason string) error 
 	}
 	if lost {
 		return fmt.Errorf("store dead letter %s: %w", id, store.ErrLeaseLost)
+	}
+	return nil
+}
+
+// logAttempt appends the attempt of delivery id that the caller just ended
+// in tx (at at, with outcome) to its log. (An attempt whose lease expired
+// is logged by the deliveries_reclaimed trigger.)
+func (s *Store) logAttempt(ctx context.Context, tx *sql.Tx, id string, at int64, outcome, reason string, next sql.NullInt64) error {
+	if _, err := tx.StmtContext(ctx, s.insAttempt).ExecContext(ctx, id, at, outcome, reason, next); err != nil {
+		return fmt.Errorf("attempt log: %w", err)
 	}
 	return nil
 }
