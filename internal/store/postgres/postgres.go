@@ -106,8 +106,9 @@ func (s *Store) Close() error {
 const maxAttempts = 8
 
 // inTx runs fn in a transaction and commits it, retrying the whole
-// transaction when PostgreSQL aborted it for a deadlock or a
-// serialization failure (fn starts its outcome afresh each time).
+// transaction (fn starts its outcome afresh each time) when PostgreSQL
+// aborted it for a deadlock, a serialization failure or a clash of attempt
+// log entries (see logAttempts).
 func (s *Store) inTx(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := pgx.BeginTxFunc(ctx, s.pool, opts, fn)
@@ -120,7 +121,8 @@ func (s *Store) inTx(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) er
 
 func retryable(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001" ||
+		pe.Code == "23505" && pe.ConstraintName == "delivery_attempts_pkey")
 }
 
 func nanos(t time.Time) int64 { return t.UnixNano() }
@@ -662,14 +664,19 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.AlertR
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store alerts: %w", err)
 	}
-	if err := s.summarise(ctx, out); err != nil {
+	if err := summarise(ctx, s.pool, out); err != nil {
 		return nil, fmt.Errorf("store alerts: %w", err)
 	}
 	return out, nil
 }
 
+// querier is what reads query: the pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
 // summarise fills the alerts' Deliveries.
-func (s *Store) summarise(ctx context.Context, as []store.AlertRow) error {
+func summarise(ctx context.Context, q querier, as []store.AlertRow) error {
 	if len(as) == 0 {
 		return nil
 	}
@@ -679,7 +686,7 @@ func (s *Store) summarise(ctx context.Context, as []store.AlertRow) error {
 		idx[as[i].ID] = i
 		ids[i] = as[i].ID
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+	rows, err := q.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE alert_id = ANY($1::text[]) ORDER BY queued_at, reminder, id`, ids)
 	if err != nil {
 		return err
@@ -717,20 +724,75 @@ func scanDelivery(sc pgx.Row, withNotification bool) (store.DeliveryRow, error) 
 	return d, nil
 }
 
-// Alert implements store.Store.
+// Alert implements store.Store. The alert, its deliveries and their
+// attempt logs are read from one snapshot: they agree.
 func (s *Store) Alert(ctx context.Context, id string) (store.AlertRow, error) {
-	r, err := scanAlert(s.pool.QueryRow(ctx, "SELECT "+alertColumns+" FROM alerts a WHERE a.id = $1", id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return r, fmt.Errorf("store alert %s: %w", id, store.ErrNotFound)
-	}
+	var r store.AlertRow
+	found := false
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		r, err = scanAlert(tx.QueryRow(ctx, "SELECT "+alertColumns+" FROM alerts a WHERE a.id = $1", id))
+		found = err == nil
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		as := []store.AlertRow{r}
+		if err := summarise(ctx, tx, as); err != nil {
+			return err
+		}
+		if err := attemptLogs(ctx, tx, &as[0]); err != nil {
+			return err
+		}
+		r = as[0]
+		return nil
+	})
 	if err != nil {
-		return r, fmt.Errorf("store alert: %w", err)
+		return store.AlertRow{}, fmt.Errorf("store alert %s: %w", id, err)
 	}
-	as := []store.AlertRow{r}
-	if err := s.summarise(ctx, as); err != nil {
-		return r, fmt.Errorf("store alert: %w", err)
+	if !found {
+		return store.AlertRow{}, fmt.Errorf("store alert %s: %w", id, store.ErrNotFound)
 	}
-	return as[0], nil
+	return r, nil
+}
+
+// attemptLogs fills the Log of a's deliveries.
+func attemptLogs(ctx context.Context, q querier, a *store.AlertRow) error {
+	if len(a.Deliveries) == 0 {
+		return nil
+	}
+	idx := make(map[string]int, len(a.Deliveries))
+	for i := range a.Deliveries {
+		idx[a.Deliveries[i].ID] = i
+	}
+	rows, err := q.Query(ctx, `SELECT t.delivery_id, t.n, t.at, t.outcome, t.error, t.next_at
+		FROM deliveries d JOIN delivery_attempts t ON t.delivery_id = d.id
+		WHERE d.alert_id = $1 ORDER BY t.delivery_id, t.seq`, a.ID)
+	if err != nil {
+		return fmt.Errorf("attempt log: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			did     string
+			at      int64
+			next    *int64
+			attempt store.Attempt
+		)
+		if err := rows.Scan(&did, &attempt.N, &at, &attempt.Outcome, &attempt.Error, &next); err != nil {
+			return fmt.Errorf("attempt log: %w", err)
+		}
+		attempt.At, attempt.NextAt = time.Unix(0, at).UTC(), fromNanos(next)
+		if i, ok := idx[did]; ok {
+			a.Deliveries[i].Log = append(a.Deliveries[i].Log, attempt)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("attempt log: %w", err)
+	}
+	return nil
 }
 
 // Ack implements store.Store.
@@ -811,20 +873,49 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-const (
+// logAttempts is the CTEs that log an attempt for each row of the CTE
+// named src (columns id, n, at, outcome, error, next_at), in the statement
+// that records its outcome: one appends the entry after the delivery's
+// last, one forgets those beyond store.AttemptLogSize. The statement holds
+// the delivery's row, so no other appends to its log meanwhile; but its
+// snapshot may predate a wait for that row (a digest claim waits), after
+// which the delivery could still be found expired only through clock skew
+// between nodes: the entry's number then clashes, and inTx retries the
+// claim.
+func logAttempts(src string) string {
+	return `log_seq AS (
+			SELECT x.id, x.n, x.at, x.outcome, x.error, x.next_at,
+				COALESCE((SELECT MAX(t.seq) FROM delivery_attempts t WHERE t.delivery_id = x.id), 0) + 1 AS seq
+			FROM ` + src + ` x),
+		log_ins AS (INSERT INTO delivery_attempts (delivery_id, seq, n, at, outcome, error, next_at)
+			SELECT id, seq, n, at, outcome, error, next_at FROM log_seq),
+		log_del AS (DELETE FROM delivery_attempts t USING log_seq l
+			WHERE t.delivery_id = l.id AND t.seq <= l.seq - ` + strconv.Itoa(store.AttemptLogSize) + `)`
+}
+
+// The claims take due deliveries: pending ones, and running ones whose
+// lease ended, whose attempt they log as expired (at the lease's end).
+var (
 	// Due deliveries, skipping those another claimer holds locked.
 	sqlClaim = `WITH c AS (
-			SELECT id FROM deliveries WHERE state IN ('pending', 'running') AND due_at <= $4
-			ORDER BY due_at, id LIMIT $5 FOR UPDATE SKIP LOCKED)
+			SELECT id, state, attempts, due_at FROM deliveries WHERE state IN ('pending', 'running') AND due_at <= $4
+			ORDER BY due_at, id LIMIT $5 FOR UPDATE SKIP LOCKED),
+		o AS (SELECT id, attempts AS n, due_at AS at, '` + store.AttemptLeaseExpired + `'::text AS outcome,
+			''::text AS error, NULL::bigint AS next_at FROM c WHERE state = 'running'),
+		` + logAttempts("o") + `
 		UPDATE deliveries SET state = 'running', due_at = $1, attempts = attempts + 1, token = $2, owner = $3
 		WHERE id IN (SELECT id FROM c) RETURNING ` + deliveryColumns
 	// The rest of a digest: its other due deliveries, under the same
 	// claim. Not SKIP LOCKED: a digest member another claimer is taking
 	// is waited for, then found claimed (a digest is not split).
-	sqlClaimDigest = `UPDATE deliveries SET state = 'running', due_at = $1, attempts = attempts + 1, token = $2, owner = $3
-		WHERE id IN (SELECT id FROM deliveries WHERE digest = $5 AND state IN ('pending', 'running') AND due_at <= $4
-			AND token <> $2 ORDER BY id FOR UPDATE)
-		RETURNING ` + deliveryColumns
+	sqlClaimDigest = `WITH c AS (
+			SELECT id, state, attempts, due_at FROM deliveries WHERE digest = $5 AND state IN ('pending', 'running')
+			AND due_at <= $4 AND token <> $2 ORDER BY id FOR UPDATE),
+		o AS (SELECT id, attempts AS n, due_at AS at, '` + store.AttemptLeaseExpired + `'::text AS outcome,
+			''::text AS error, NULL::bigint AS next_at FROM c WHERE state = 'running'),
+		` + logAttempts("o") + `
+		UPDATE deliveries SET state = 'running', due_at = $1, attempts = attempts + 1, token = $2, owner = $3
+		WHERE id IN (SELECT id FROM c) RETURNING ` + deliveryColumns
 )
 
 // Claim implements store.Store.
@@ -874,17 +965,39 @@ func (s *Store) Claim(ctx context.Context, owner string, most int, lease time.Du
 	return out, nil
 }
 
-// Complete implements store.Store: one statement.
-func (s *Store) Complete(ctx context.Context, id, token string) error {
-	tag, err := s.pool.Exec(ctx, `WITH d AS (
+// Outcomes: each one statement, that logs the attempt too.
+var (
+	sqlComplete = `WITH d AS (
 			UPDATE deliveries SET state = 'done', done_at = $1, token = '', last_error = '',
 				remind_next = CASE WHEN reminder = 0 AND remind_every > 0 AND remind_max > reminders_sent
 					AND (SELECT acked_at FROM alerts WHERE id = deliveries.alert_id) IS NULL
 					THEN $1::bigint + remind_every ELSE NULL END
-			WHERE id = $2 AND token = $3 AND state = 'running' RETURNING alert_id, reminder)
+			WHERE id = $2 AND token = $3 AND state = 'running' RETURNING id, alert_id, reminder, attempts),
+		o AS (SELECT id, attempts AS n, $1::bigint AS at, '` + store.AttemptDelivered + `'::text AS outcome,
+			''::text AS error, NULL::bigint AS next_at FROM d),
+		` + logAttempts("o") + `
 		UPDATE alerts a SET notified_at = COALESCE(a.notified_at, $1),
 			reminders = a.reminders + CASE WHEN d.reminder > 0 THEN 1 ELSE 0 END
-		FROM d WHERE a.id = d.alert_id`, nanos(s.clock.Now()), id, token)
+		FROM d WHERE a.id = d.alert_id`
+	sqlRetry = `WITH d AS (
+			UPDATE deliveries SET state = 'pending', due_at = $1, last_error = $2, token = ''
+			WHERE id = $3 AND token = $4 AND state = 'running' RETURNING id, attempts),
+		o AS (SELECT id, attempts AS n, $5::bigint AS at, '` + store.AttemptRetry + `'::text AS outcome,
+			$2::text AS error, $1::bigint AS next_at FROM d),
+		` + logAttempts("o") + `
+		SELECT COUNT(*) FROM d`
+	sqlDeadLetter = `WITH d AS (
+			UPDATE deliveries SET state = 'dead', done_at = $1, last_error = $2, token = ''
+			WHERE id = $3 AND token = $4 AND state = 'running' RETURNING id, alert_id, attempts),
+		o AS (SELECT id, attempts AS n, $1::bigint AS at, '` + store.AttemptDeadLettered + `'::text AS outcome,
+			$2::text AS error, NULL::bigint AS next_at FROM d),
+		` + logAttempts("o") + `
+		UPDATE alerts a SET dead = a.dead + 1 FROM d WHERE a.id = d.alert_id`
+)
+
+// Complete implements store.Store: one statement.
+func (s *Store) Complete(ctx context.Context, id, token string) error {
+	tag, err := s.pool.Exec(ctx, sqlComplete, nanos(s.clock.Now()), id, token)
 	if err != nil {
 		return fmt.Errorf("store complete: %w", err)
 	}
@@ -894,25 +1007,22 @@ func (s *Store) Complete(ctx context.Context, id, token string) error {
 	return nil
 }
 
-// Retry implements store.Store.
+// Retry implements store.Store: one statement.
 func (s *Store) Retry(ctx context.Context, id, token string, at time.Time, reason string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE deliveries SET state = 'pending', due_at = $1, last_error = $2, token = ''
-		WHERE id = $3 AND token = $4 AND state = 'running'`, nanos(at), reason, id, token)
+	var n int
+	err := s.pool.QueryRow(ctx, sqlRetry, nanos(at), reason, id, token, nanos(s.clock.Now())).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("store retry: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return fmt.Errorf("store retry %s: %w", id, store.ErrLeaseLost)
 	}
 	return nil
 }
 
-// DeadLetter implements store.Store.
+// DeadLetter implements store.Store: one statement.
 func (s *Store) DeadLetter(ctx context.Context, id, token, reason string) error {
-	tag, err := s.pool.Exec(ctx, `WITH d AS (
-			UPDATE deliveries SET state = 'dead', done_at = $1, last_error = $2, token = ''
-			WHERE id = $3 AND token = $4 AND state = 'running' RETURNING alert_id)
-		UPDATE alerts a SET dead = a.dead + 1 FROM d WHERE a.id = d.alert_id`, nanos(s.clock.Now()), reason, id, token)
+	tag, err := s.pool.Exec(ctx, sqlDeadLetter, nanos(s.clock.Now()), reason, id, token)
 	if err != nil {
 		return fmt.Errorf("store dead letter: %w", err)
 	}

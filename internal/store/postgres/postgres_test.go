@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/trailwatch/trailwatch/internal/clock"
 	"github.com/trailwatch/trailwatch/internal/store"
@@ -103,5 +104,92 @@ func TestKeysWithNUL(t *testing.T) {
 	}
 	if b, err := s.EventBriefs(t.Context(), []string{key}); err != nil || string(b[key]) != "b" {
 		t.Errorf("EventBriefs = %q, %v", b, err)
+	}
+}
+
+// A version 1 database (no attempt log) takes the table and keeps its
+// deliveries: a claim made before the migration that expires after it is
+// logged.
+func TestMigrateFromVersion1(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Start(t)
+	clk := clock.NewFake(storetest.Epoch)
+	s, err := Open(t.Context(), url, Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Record(t.Context(), []store.Seen{{EventKey: "e1", Hits: []store.Hit{{Rule: "r", DedupKey: "e1", Threshold: 1,
+		Deliveries: []store.Delivery{{Receiver: "slack"}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if ds, err := s.Claim(t.Context(), "w", 10, time.Minute); err != nil || len(ds) != 1 {
+		t.Fatalf("claimed %d, %v", len(ds), err)
+	}
+	if _, err := s.pool.Exec(t.Context(), `DROP TABLE delivery_attempts; UPDATE schema_version SET version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(t.Context(), url, Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var v int
+	if err := s.pool.QueryRow(t.Context(), `SELECT MAX(version) FROM schema_version`).Scan(&v); err != nil || v != schemaVersion {
+		t.Errorf("schema_version = %d, %v; want %d", v, err, schemaVersion)
+	}
+	clk.Advance(time.Minute)
+	ds, err := s.Claim(t.Context(), "w", 10, time.Minute)
+	if err != nil || len(ds) != 1 || ds[0].Attempts != 2 {
+		t.Fatalf("after migration: claimed %+v, %v", ds, err)
+	}
+	if err := s.Retry(t.Context(), ds[0].ID, ds[0].Token, clk.Now(), "503"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.Alert(t.Context(), ds[0].AlertID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := a.Deliveries[0].Log
+	if len(log) != 2 || log[0].Outcome != store.AttemptLeaseExpired || log[0].N != 1 || log[1].Outcome != store.AttemptRetry || log[1].N != 2 {
+		t.Errorf("log after migration = %+v", log)
+	}
+}
+
+// Whatever deletes a delivery deletes its attempt log with it.
+func TestAttemptLogGoesWithItsDelivery(t *testing.T) {
+	t.Parallel()
+	s := opener(t, clock.NewFake(storetest.Epoch))().(*Store)
+	if _, err := s.Record(t.Context(), []store.Seen{{EventKey: "e1", Hits: []store.Hit{{Rule: "r", DedupKey: "e1", Threshold: 1,
+		Deliveries: []store.Delivery{{Receiver: "slack"}, {Receiver: "mail"}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := s.Claim(t.Context(), "w", 10, time.Minute)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("claimed %d, %v", len(ds), err)
+	}
+	for _, d := range ds {
+		if err := s.DeadLetter(t.Context(), d.ID, d.Token, "gone"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(id string) (n int) {
+		t.Helper()
+		if err := s.pool.QueryRow(t.Context(), `SELECT COUNT(*) FROM delivery_attempts WHERE delivery_id = $1`, id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if count(ds[0].ID) != 1 || count(ds[1].ID) != 1 {
+		t.Fatalf("logged %d and %d, want 1 each", count(ds[0].ID), count(ds[1].ID))
+	}
+	if _, err := s.pool.Exec(t.Context(), `DELETE FROM deliveries WHERE id = $1`, ds[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(ds[0].ID); n != 0 {
+		t.Errorf("a deleted delivery keeps %d logged attempts", n)
+	}
+	if n := count(ds[1].ID); n != 1 {
+		t.Errorf("the other delivery keeps %d logged attempts, want 1", n)
 	}
 }

@@ -10,14 +10,15 @@ import (
 // schemaVersion is the version of the schema below, kept in the
 // schema_version table (PostgreSQL's own numbering: SQLite's user_version
 // is another story).
-const schemaVersion = 1
+const schemaVersion = 2
 
 // migrateLock is the advisory lock key that serialises migrations: nodes
 // starting together migrate one at a time, the others then find the
 // schema current.
 const migrateLock = 0x747277_6d696772 // "trw" "migr"
 
-// schema is the whole schema, as version 1 has it. Times are int64 unix
+// schema is the whole schema, as version 2 has it (its IF NOT EXISTS let
+// an older database take what it lacks). Times are int64 unix
 // nanoseconds, as in the SQLite store (exact round trips with the clock;
 // timestamptz keeps microseconds only); ids sort bytewise (COLLATE "C")
 // whatever the database's locale; event keys, dedup keys and metric keys
@@ -127,6 +128,21 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 	key        TEXT COLLATE "C" PRIMARY KEY,
 	value      TEXT NOT NULL,
 	updated_at BIGINT NOT NULL
+);
+
+-- Version 2: each delivery's attempts that ended (store.Attempt), the last
+-- store.AttemptLogSize of them (see logAttempts). seq numbers a
+-- delivery's entries 1, 2, ... and goes on after a requeue, where n starts
+-- again.
+CREATE TABLE IF NOT EXISTS delivery_attempts (
+	delivery_id TEXT COLLATE "C" NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+	seq         INTEGER NOT NULL,
+	n           INTEGER NOT NULL,  -- the attempt's number: deliveries.attempts when claimed
+	at          BIGINT NOT NULL,
+	outcome     TEXT NOT NULL,     -- store.Attempt*
+	error       TEXT NOT NULL DEFAULT '',
+	next_at     BIGINT,            -- retry: when the next attempt is due
+	PRIMARY KEY (delivery_id, seq)
 );
 `
 
