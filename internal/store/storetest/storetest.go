@@ -56,6 +56,11 @@ func Run(t *testing.T, newStore Opener) {
 		{"DigestClaimedTogether", testDigestClaimedTogether},
 		{"CheckpointRoundTrip", testCheckpointRoundTrip},
 		{"CheckpointConcurrent", testCheckpointConcurrent},
+		{"AttemptLogRetriedThenDelivered", testAttemptLogRetriedThenDelivered},
+		{"AttemptLogDeadLettered", testAttemptLogDeadLettered},
+		{"AttemptLogStaleToken", testAttemptLogStaleToken},
+		{"AttemptLogDigestLeaseExpired", testAttemptLogDigestLeaseExpired},
+		{"AttemptLogBound", testAttemptLogBound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
