@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,7 +76,14 @@ func TestBrowserAckStopsReminders(t *testing.T) {
 		Reminder int    `json:"reminder"`
 	}
 	got := make(chan msg, 16)
+	failed := make(chan struct{}, 1)
+	var calls atomic.Int32
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 { // the first attempt fails: the page lists it
+			http.Error(w, "receiver down", http.StatusInternalServerError)
+			failed <- struct{}{}
+			return
+		}
 		var m msg
 		json.NewDecoder(r.Body).Decode(&m)
 		got <- m
@@ -127,7 +135,9 @@ routes:
 	if code, body := post(t, a, `{"Records":[`+rootLogin("browser-1")+`]}`, nil); code != http.StatusOK {
 		t.Fatalf("POST /events: %d %s", code, body)
 	}
-	first := wait(t, got, "the notification")
+	wait(t, failed, "the first, failing attempt")
+	var first msg
+	advanceUntil(t, fake, got, time.Second, func(m msg) bool { first = m; return m.Reminder == 0 })
 	waitDelivered(t, a, first.AlertID, 1)
 	link := `a[href="/alerts/` + first.AlertID + `"]`
 	refresh := chromedp.Evaluate[chromedp.Void](`trailwatchRefresh()`, chromedp.EvalAwaitPromise)
@@ -145,7 +155,11 @@ routes:
 	waitDelivered(t, a, first.AlertID, 2)
 	step("see the reminder", refresh)
 	reminders := text("#reminders")
+	attempts := text("#deliveries ol.attempts")
 	shoot(t, ctx, "alert.png")
+	if !strings.Contains(attempts, "retry: webhook send: status 500") || !strings.Contains(attempts, "delivered") {
+		t.Errorf("attempts shown: %q", attempts)
+	}
 	step("acknowledge", chromedp.Click("#ack"), chromedp.WaitVisible("#state.state-acked"))
 	state := text("#state")
 	shoot(t, ctx, "acked.png")
@@ -180,7 +194,7 @@ routes:
 	if strings.TrimSpace(reminders) != "1" {
 		t.Errorf("reminders shown after the ack: %q, want still 1", reminders)
 	}
-	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#deliveries tbody tr").length`))
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#deliveries tbody tr.delivery").length`))
 	if err != nil || n != 2 {
 		t.Errorf("%d delivery rows (%v), want the notification and one reminder", n, err)
 	}
