@@ -70,6 +70,7 @@ func (s *Server) setAuth(o Options) error {
 		}
 	}
 	s.auth = a
+	s.throttle = newThrottle()
 	return nil
 }
 
@@ -258,8 +259,19 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if secret == "" {
 		secret = r.PostFormValue("token")
 	}
+	c, now := client(r.RemoteAddr), s.now()
+	if no, wait := s.throttle.blocked(c, now); no {
+		s.log.Warn("ui: login refused: too many failures", "user", name, "remote", r.RemoteAddr)
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
+		s.render(w, http.StatusTooManyRequests, "login", s.loginForm(r, next, name,
+			fmt.Sprintf("too many failed logins from %s: try again in %s", c, wait.Round(time.Second))))
+		return
+	}
+	s.throttle.hashing <- struct{}{}
 	user, ok := s.checkLogin(name, secret)
+	<-s.throttle.hashing
 	if !ok {
+		s.throttle.fail(c, now)
 		s.log.Warn("ui: failed login", "user", name, "remote", r.RemoteAddr)
 		msg := "wrong token"
 		if name != "" {
@@ -268,6 +280,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusUnauthorized, "login", s.loginForm(r, next, name, msg))
 		return
 	}
+	s.throttle.succeed(c)
 	s.log.Info("ui: login", "user", user, "remote", r.RemoteAddr)
 	s.setSessionCookie(w, r, s.newSession(user, s.now()), int(SessionTTL/time.Second))
 	http.Redirect(w, r, next, http.StatusSeeOther)

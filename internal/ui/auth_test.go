@@ -221,3 +221,38 @@ func TestSecureCookie(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginThrottle: after MaxFailedLogins failures from one address, its
+// logins are refused, the right password too, until the window has moved
+// past the oldest failure; a success forgets the failures.
+func TestLoginThrottle(t *testing.T) {
+	clk := clock.NewFake(t0)
+	f := newFixtureWith(t, clk, ui.Options{Users: map[string][]byte{"alice": hash(t, "pw")}})
+	good := url.Values{"user": {"alice"}, "password": {"pw"}}
+	bad := url.Values{"user": {"alice"}, "password": {"guess"}}
+	// Nine failures, then a success: forgotten.
+	for range ui.MaxFailedLogins - 1 {
+		if got := f.login(t, bad); got != http.StatusUnauthorized {
+			t.Fatalf("bad login: %d", got)
+		}
+	}
+	if got := f.login(t, good); got != http.StatusSeeOther {
+		t.Fatalf("good login after %d failures: %d", ui.MaxFailedLogins-1, got)
+	}
+	for i := range ui.MaxFailedLogins {
+		clk.Advance(time.Second)
+		if got := f.login(t, bad); got != http.StatusUnauthorized {
+			t.Fatalf("bad login %d: %d", i, got)
+		}
+	}
+	_, body := f.get(t, "/ui/login")
+	resp, page := f.post(t, "/ui/login", url.Values{"csrf": {csrfOf(t, body)}, "user": {"alice"}, "password": {"pw"}})
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(page, "too many failed logins") {
+		t.Fatalf("throttled login: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// The first of the ten failures leaves the window: one try is allowed.
+	clk.Advance(ui.FailedLoginWindow - ui.MaxFailedLogins*time.Second + time.Second)
+	if got := f.login(t, good); got != http.StatusSeeOther {
+		t.Fatalf("login once the window moved: %d", got)
+	}
+}

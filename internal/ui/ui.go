@@ -82,13 +82,14 @@ type Options struct {
 
 // Server serves the UI. It is safe for concurrent use.
 type Server struct {
-	st    store.Store
-	rules []*rule.Rule
-	now   func() time.Time
-	log   *slog.Logger
-	auth  auth
-	pages map[string]*template.Template
-	mux   *http.ServeMux
+	st       store.Store
+	rules    []*rule.Rule
+	now      func() time.Time
+	log      *slog.Logger
+	auth     auth
+	throttle *throttle // failed logins
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
 
 	alarms     map[string]*alarmDef // by name
 	alarmNames []string             // sorted
