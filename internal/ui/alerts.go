@@ -64,7 +64,8 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 		F                         alertsFilter
 		States, Severities, Rules []string
 		Alerts                    []store.AlertRow
-	}{page{Title: "Alerts"}, f, states, sevs, names, out})
+		Max                       int
+	}{page{Title: "Alerts"}, f, states, sevs, names, out, maxListed})
 }
 
 func (s *Server) handleAlert(w http.ResponseWriter, r *http.Request) {

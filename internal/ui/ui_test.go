@@ -121,7 +121,7 @@ func TestListAndFilters(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET /: %d %s", resp.StatusCode, body)
 	}
-	for _, want := range []string{"root signed in", "alice created an access key", "/alerts/" + f.ids["ev-root"]} {
+	for _, want := range []string{"root signed in", "alice created an access key", "/alerts/" + f.ids["ev-root"], `<p class="note" id="count" data-live>2 alert(s).</p>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("list lacks %q", want)
 		}
