@@ -378,6 +378,21 @@ func DefaultDataDir() (string, error) {
 // web UI's rules pages.
 func (a *App) ruleMuted(name string) bool { return a.mutedNow().rules[name] }
 
+// UIAccess says who may use the web UI, for the start-up message.
+func (a *App) UIAccess() string {
+	switch {
+	case a.uiOpen():
+		return "open: listening on loopback with no credentials configured"
+	case a.o.AdminToken != "" && len(a.o.UIUsers) > 0:
+		return fmt.Sprintf("login with the admin token or the password of one of %d users", len(a.o.UIUsers))
+	case a.o.AdminToken != "":
+		return "login with the admin token"
+	case len(a.o.UIUsers) > 0:
+		return fmt.Sprintf("login with the password of one of %d users", len(a.o.UIUsers))
+	}
+	return "nobody can log in: give --admin-token or --ui-users"
+}
+
 // uiOpen reports whether the web UI may go without a login: no ingest
 // credentials, no admin token and no UI users configured, and listening on loopback.
 func (a *App) uiOpen() bool {

@@ -155,6 +155,7 @@ func runServe(ctx context.Context, args []string, env *Env) (int, error) {
 		return ExitFailure, err
 	}
 	fmt.Fprintf(env.Stderr, "trailwatch serve: listening on http://%s (%d rules, %d receivers)\n", a.Addr(), len(a.Config().Rules), len(a.Config().Receivers))
+	fmt.Fprintf(env.Stderr, "trailwatch serve: web UI at http://%s/ (%s)\n", a.Addr(), a.UIAccess())
 	if err := a.Run(ctx); err != nil {
 		return ExitFailure, err
 	}
