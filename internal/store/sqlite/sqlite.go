@@ -1180,10 +1180,6 @@ func attemptLogs(ctx context.Context, q querier, a *store.AlertRow) error {
 	if len(a.Deliveries) == 0 {
 		return nil
 	}
-	idx := make(map[string]int, len(a.Deliveries))
-	for i := range a.Deliveries {
-		idx[a.Deliveries[i].ID] = i
-	}
 	rows, err := q.QueryContext(ctx, `SELECT t.delivery_id, t.n, t.at, t.outcome, t.error, t.next_at
 		FROM deliveries d JOIN delivery_attempts t ON t.delivery_id = d.id
 		WHERE d.alert_id = ? ORDER BY t.delivery_id, t.seq`, a.ID)
@@ -1191,25 +1187,7 @@ func attemptLogs(ctx context.Context, q querier, a *store.AlertRow) error {
 		return fmt.Errorf("attempt log: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var (
-			did     string
-			at      int64
-			next    sql.NullInt64
-			attempt store.Attempt
-		)
-		if err := rows.Scan(&did, &attempt.N, &at, &attempt.Outcome, &attempt.Error, &next); err != nil {
-			return fmt.Errorf("attempt log: %w", err)
-		}
-		attempt.At, attempt.NextAt = time.Unix(0, at).UTC(), fromNanos(next)
-		if i, ok := idx[did]; ok {
-			a.Deliveries[i].Log = append(a.Deliveries[i].Log, attempt)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("attempt log: %w", err)
-	}
-	return nil
+	return store.ReadAttemptLogs(a, rows)
 }
 
 // Ack implements store.Store.
