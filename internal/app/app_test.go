@@ -498,19 +498,7 @@ func loginAt(id string, t time.Time) string {
 // alarm mail tells who signed in, from where.
 func TestSeed002ConsoleLoginAlarm(t *testing.T) {
 	t.Parallel()
-	smtpURL, msgs := startSMTP(t)
-	jst, err := time.LoadLocation("Asia/Tokyo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake := clock.NewFake(time.Date(2026, 11, 23, 7, 0, 0, 0, jst)) // Monday, before business hours
-	a := start(t, Options{
-		Templates: []string{seeds + "seed002-console-login-alarm.yaml"},
-		Params:    map[string]string{"EmailAddress": "sec@example.com"},
-		SMTP:      smtpURL,
-		MailFrom:  "trailwatch@example.com",
-		Clock:     fake,
-	})
+	a, fake, msgs, jst := startSeed002(t)
 	if code, body := post(t, a, loginAt("login-1", fake.Now()), nil); code != http.StatusOK {
 		t.Fatalf("POST: %d %s", code, body)
 	}
@@ -552,6 +540,27 @@ func TestSeed002ConsoleLoginAlarm(t *testing.T) {
 	if b := mailBody(t, advanceUntilMail(t, fake, msgs)); !bytes.Contains(b, []byte("login-3")) {
 		t.Errorf("evening alarm mail lacks the event:\n%s", b)
 	}
+}
+
+// startSeed002 serves seed 002 unchanged, mailing a real SMTP server on
+// loopback (its messages come on the channel), on a fake clock at Monday
+// 07:00 in Tokyo, before business hours.
+func startSeed002(t *testing.T) (*App, *clock.Fake, <-chan []byte, *time.Location) {
+	t.Helper()
+	smtpURL, msgs := startSMTP(t)
+	jst, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := clock.NewFake(time.Date(2026, 11, 23, 7, 0, 0, 0, jst))
+	a := start(t, Options{
+		Templates: []string{seeds + "seed002-console-login-alarm.yaml"},
+		Params:    map[string]string{"EmailAddress": "sec@example.com"},
+		SMTP:      smtpURL,
+		MailFrom:  "trailwatch@example.com",
+		Clock:     fake,
+	})
+	return a, fake, msgs, jst
 }
 
 // mailBody is a single-part message's decoded body.

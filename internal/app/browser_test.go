@@ -51,6 +51,14 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
+// do runs the browser actions, failing the test with what they were for.
+func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("browser: %s: %v", what, err)
+	}
+}
+
 // shoot saves a screenshot of the page as a test artifact (go test
 // -artifacts keeps them).
 func shoot(t *testing.T, ctx context.Context, name string) {
@@ -109,12 +117,7 @@ routes:
 	fake := clock.NewFake(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
 	a := start(t, Options{ConfigFiles: []string{dir + "/c.yaml"}, Clock: fake, UIUsers: map[string][]byte{"alice": pw}})
 	base := "http://" + a.Addr()
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
-	}
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) { t.Helper(); do(t, ctx, what, actions...) }
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Text(sel))
@@ -207,31 +210,14 @@ routes:
 // condition did not match. Screenshots of each page are kept.
 func TestBrowserAlarmAndPlayground(t *testing.T) {
 	ctx := browser(t)
-	smtpURL, msgs := startSMTP(t)
-	jst, err := time.LoadLocation("Asia/Tokyo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake := clock.NewFake(time.Date(2026, 11, 23, 7, 0, 0, 0, jst)) // Monday, before business hours
-	a := start(t, Options{
-		Templates: []string{seeds + "seed002-console-login-alarm.yaml"},
-		Params:    map[string]string{"EmailAddress": "sec@example.com"},
-		SMTP:      smtpURL,
-		MailFrom:  "trailwatch@example.com",
-		Clock:     fake,
-	})
+	a, fake, msgs, _ := startSeed002(t)
 	if code, body := post(t, a, loginAt("login-1", fake.Now()), nil); code != http.StatusOK {
 		t.Fatalf("POST: %d %s", code, body)
 	}
 	advanceUntilMail(t, fake, msgs)
 	waitAllDelivered(t, a)
 	base := "http://" + a.Addr()
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
-	}
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) { t.Helper(); do(t, ctx, what, actions...) }
 	eval := func(js string) int {
 		t.Helper()
 		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](js))
