@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -428,16 +430,33 @@ func (a *App) lead(ctx context.Context) error {
 func (a *App) watchLoop(ctx context.Context, schedules []*timedAction, evaluate bool) error {
 	w := a.watch
 	nextEval := a.clock.Now()
+	first := true
 	for {
 		now := a.clock.Now()
-		// Schedules due by now act first: an evaluation at now sees what
-		// they switched.
-		for _, ta := range schedules {
-			for ta.ok && !now.Before(ta.next) {
-				a.fire(ctx, ta.cfg, ta.next)
-				ta.next, ta.ok = ta.s.Next(ta.next)
+		// Schedules due by now act first, in the order they fired (one
+		// may undo another: mute at 09:00, unmute at 18:00): an
+		// evaluation at now sees what they switched.
+		fired := 0
+		for {
+			var due *timedAction
+			for _, ta := range schedules {
+				if ta.ok && !now.Before(ta.next) && (due == nil || ta.next.Before(due.next)) {
+					due = ta
+				}
 			}
+			if due == nil {
+				break
+			}
+			a.fire(ctx, due.cfg, due.next, now.Sub(due.next) > time.Minute)
+			due.next, due.ok = due.s.Next(due.next)
+			fired++
 		}
+		if (fired > 0 || first) && !evaluate {
+			// The mute loop saves its state once caught up at start, and
+			// whenever a schedule changed it.
+			a.saveMutes(ctx, now)
+		}
+		first = false
 		if evaluate && !now.Before(nextEval) {
 			if err := a.evaluate(ctx, now); err != nil {
 				a.log.Error("alarm evaluation", "err", err)
@@ -470,10 +489,16 @@ func (a *App) watchLoop(ctx context.Context, schedules []*timedAction, evaluate 
 	}
 }
 
-// fire does what a schedule does when it fires. Alarm actions switched
-// are saved with the alarms' states, so a restart keeps them as switched.
-func (a *App) fire(ctx context.Context, sc *config.Schedule, at time.Time) {
-	a.log.Info("schedule fired", "schedule", sc.Name, "action", sc.Action, "at", at)
+// fire does what a schedule does when it fires (late: catching up on a
+// firing missed while stopped, logged at debug level). Alarm actions
+// switched are saved with the alarms' states, so a restart keeps them as
+// switched; mutes are saved by the loop (saveMutes) once it has caught up.
+func (a *App) fire(ctx context.Context, sc *config.Schedule, at time.Time, late bool) {
+	level := slog.LevelInfo
+	if late {
+		level = slog.LevelDebug
+	}
+	a.log.Log(ctx, level, "schedule fired", "schedule", sc.Name, "action", sc.Action, "at", at)
 	switch sc.Action {
 	case config.ActionDisableAlarmActions, config.ActionEnableAlarmActions:
 		on := sc.Action == config.ActionEnableAlarmActions
@@ -522,6 +547,65 @@ func (a *App) setMuted(on bool, rules, routes []string) {
 		}
 	}
 	a.mute = next
+}
+
+// muteCheckpoint is the store checkpoint of the mute schedules' state.
+const muteCheckpoint = "schedules/mutes"
+
+// muteCatchUp is how far back a node with no saved mute state replays the
+// mute schedules, to start in the state they put the rules in (a weekly
+// business-hours pair settles within a week).
+const muteCatchUp = 7 * 24 * time.Hour
+
+// savedMutes is the mute schedules' state as the store keeps it: what
+// they muted, as of At.
+type savedMutes struct {
+	At     time.Time `json:"at"`
+	Rules  []string  `json:"rules"`
+	Routes []string  `json:"routes"`
+}
+
+// saveMutes keeps what the mute schedules muted as of now, so that a
+// restart (or another node starting) resumes in that state.
+func (a *App) saveMutes(ctx context.Context, now time.Time) {
+	m := a.mutedNow()
+	sv := savedMutes{At: now.UTC(), Rules: slices.Sorted(maps.Keys(m.rules)), Routes: slices.Sorted(maps.Keys(m.routes))}
+	b, err := json.Marshal(sv)
+	if err == nil {
+		err = a.store.SetCheckpoint(ctx, muteCheckpoint, string(b))
+	}
+	if err != nil {
+		a.log.Warn("mute state not saved", "err", err)
+	}
+}
+
+// restoreMutes readies the mute schedules at start: the saved state back,
+// and each schedule set to fire again from when it was saved, so that the
+// loop replays, in order, the firings missed while stopped. With no saved
+// state they replay the last muteCatchUp; when the store does not answer,
+// they start from now.
+func (a *App) restoreMutes(ctx context.Context, now time.Time) {
+	mutes := a.watch.muteSchedules()
+	from := now.Add(-muteCatchUp)
+	v, ok, err := a.store.Checkpoint(ctx, muteCheckpoint)
+	if err != nil {
+		a.log.Error("mute state not read: mute schedules start from now", "err", err)
+		from, ok = now, false
+	}
+	if ok {
+		var sv savedMutes
+		if err := json.Unmarshal([]byte(v), &sv); err != nil {
+			a.log.Warn("mute state unreadable: replaying the schedules", "err", err)
+		} else {
+			a.setMuted(true, sv.Rules, sv.Routes)
+			if sv.At.After(from) && !sv.At.After(now) {
+				from = sv.At
+			}
+		}
+	}
+	for _, ta := range mutes {
+		ta.next, ta.ok = ta.s.Next(from)
+	}
 }
 
 func (a *App) mutedNow() muted {

@@ -809,7 +809,10 @@ func (a *App) Run(ctx context.Context) error {
 	// on every node.
 	run("leader", func(ctx context.Context) error { return a.lease.Run(ctx, a.lead) })
 	if mutes := a.watch.muteSchedules(); len(mutes) > 0 {
-		run("mutes", func(ctx context.Context) error { return a.watchLoop(ctx, mutes, false) })
+		run("mutes", func(ctx context.Context) error {
+			a.restoreMutes(ctx, a.clock.Now())
+			return a.watchLoop(ctx, mutes, false)
+		})
 	}
 	for _, src := range a.sources {
 		run("sqs", src.Run)
