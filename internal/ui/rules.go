@@ -122,17 +122,30 @@ func playgroundLink(pattern, event []byte) string {
 	return u
 }
 
+// builtinRules are the rules of the built-in packs (loaded once).
+var builtinRules = sync.OnceValue(func() []*rule.Rule {
+	rs, _ := rule.Builtin()
+	return rs
+})
+
 // builtinSources maps each built-in rule's name to its Source: a loaded
 // rule with the same name and source is the built-in one (names are
 // unique in a rule set).
 var builtinSources = sync.OnceValue(func() map[string]string {
-	rs, _ := rule.Builtin()
+	rs := builtinRules()
 	m := make(map[string]string, len(rs))
 	for _, r := range rs {
 		m[r.Name] = r.Source
 	}
 	return m
 })
+
+// builtinPack is the name of the built-in pack of a Source:
+// rules/signin.yaml:12 is pack "signin".
+func builtinPack(src string) string {
+	f := sourceFile(src)
+	return strings.TrimSuffix(path.Base(f), path.Ext(f))
+}
 
 // sourceFile is the file part of a Source "file:line".
 func sourceFile(src string) string {
@@ -154,7 +167,7 @@ func (s *Server) setRules(o Options) {
 		ri := &ruleInfo{R: r, Href: "/rules/" + url.PathEscape(r.Name), Pack: sourceFile(r.Source)}
 		if src, ok := builtins[r.Name]; ok && src == r.Source {
 			ri.Builtin = true
-			ri.Pack = strings.TrimSuffix(path.Base(ri.Pack), path.Ext(ri.Pack))
+			ri.Pack = builtinPack(r.Source)
 		}
 		ri.PatternText = string(r.PatternJSON)
 		ri.Try = playgroundLink(r.PatternJSON, nil)
@@ -272,6 +285,20 @@ func (s *Server) handleRules(w http.ResponseWriter, r *http.Request) {
 	for _, d := range s.disabled {
 		p := get(d.File, false)
 		p.Disabled = append(p.Disabled, d)
+	}
+	// The built-in packs not loaded are listed, to be turned on.
+	loaded := map[string]bool{}
+	for _, ri := range s.ruleInfo {
+		if ri.Builtin {
+			loaded[ri.Pack] = true
+		}
+	}
+	for _, b := range builtinRules() {
+		if pk := builtinPack(b.Source); !loaded[pk] {
+			p := get(pk, true)
+			p.Disabled = append(p.Disabled, DisabledRule{Name: b.Name, File: b.Source,
+				Reason: "built-in pack not loaded (a configuration file's builtin_rules: false, or templates alone)"})
+		}
 	}
 	packs := make([]*pack, 0, len(byName))
 	for _, p := range byName {

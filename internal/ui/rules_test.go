@@ -298,3 +298,32 @@ func TestDisabledRules(t *testing.T) {
 		})
 	}
 }
+
+// TestRulesPageUnloadedPacks: built-in packs a configuration did not load
+// are listed as disabled, to be turned on.
+func TestRulesPageUnloadedPacks(t *testing.T) {
+	team, err := rule.Parse([]byte(teamRules), "team/rules.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixtureWith(t, clock.NewFake(t0), ui.Options{Open: true, Rules: team})
+	_, body := f.get(t, "/rules")
+	for _, want := range []string{
+		"<h2>Built-in pack signin</h2>", "<h2>Built-in pack cis</h2>", "<h2>Built-in pack iam</h2>",
+		`<tr class="rule-row disabled" data-rule="root-console-signin"><td>root-console-signin</td><td></td><td class="status status-disabled">disabled</td><td colspan="5">built-in pack not loaded`,
+		`<a class="rule-link" href="/rules/team-key-created">`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("rules page lacks %s", want)
+		}
+	}
+	// With the packs loaded, none of their rules is listed as disabled.
+	builtin, err := rule.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f = newFixtureWith(t, clock.NewFake(t0), ui.Options{Open: true, Rules: append(builtin, team...)})
+	if _, body := f.get(t, "/rules"); strings.Contains(body, "built-in pack not loaded") {
+		t.Error("loaded packs listed as not loaded")
+	}
+}
