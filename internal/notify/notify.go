@@ -48,6 +48,10 @@ type Notification struct {
 	// Held is set on the one notification a digest becomes: Count then
 	// counts the alerts it holds, not events.
 	Held bool `json:"held,omitempty"`
+	// Thread is the Key of the alert's first notification to this
+	// receiver, which its reminders carry too, so that receivers can thread
+	// them (an email's In-Reply-To); "" when unknown.
+	Thread string `json:"thread,omitempty"`
 	// Queued is when the notification was queued.
 	Queued time.Time `json:"queued"`
 }

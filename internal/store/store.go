@@ -345,6 +345,7 @@ func NewNotification(id, alertID string, d Delivery, a alert.Alert, count, remin
 	return notify.Notification{
 		ID:       id,
 		Key:      id,
+		Thread:   id,
 		AlertID:  alertID,
 		Receiver: d.Receiver,
 		Alert:    a,

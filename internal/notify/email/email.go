@@ -336,6 +336,13 @@ func (e *Notifier) Message(n *notify.Notification) ([]byte, error) {
 			return nil, fmt.Errorf("email subject: %w", err)
 		}
 		subject = string(b)
+	case n.Reminder > 0 && n.Thread != "":
+		// A reminder replies to the first notification, under its
+		// subject, so that mail clients thread them; its body says which
+		// reminder it is.
+		first := *n
+		first.Reminder = 0
+		subject = "Re: " + notify.Title(&first)
 	default:
 		subject = notify.Title(n)
 	}
@@ -352,6 +359,11 @@ func (e *Notifier) Message(n *notify.Notification) ([]byte, error) {
 	h("Subject", mime.QEncoding.Encode("utf-8", subject))
 	h("Date", e.o.Now().Format(time.RFC1123Z))
 	h("Message-ID", messageID(n.Key, helloName(e.from.Address)))
+	if n.Reminder > 0 && n.Thread != "" {
+		first := messageID(n.Thread, helloName(e.from.Address))
+		h("In-Reply-To", first)
+		h("References", first)
+	}
 	h("MIME-Version", "1.0")
 	h("Auto-Submitted", "auto-generated")
 	if n.AlertID != "" {
