@@ -97,6 +97,20 @@ func (s *Notifier) Notify(ctx context.Context, n *notify.Notification) (bool, er
 	if err != nil {
 		return false, fmt.Errorf("sns message: %w", err)
 	}
+	if len(msg) > MaxMessage && n.Body == nil {
+		// The event is too large for SNS: the alert without it (who, what,
+		// when, where, the ack link) still tells the story.
+		short := *n
+		short.Alert.Event = nil
+		if msg, err = notify.AlertJSON(&short); err != nil {
+			return false, fmt.Errorf("sns message: %w", err)
+		}
+		s.log.WarnContext(ctx, "sns: event too large for a message: sent the alert without it", "receiver", n.Receiver, "id", n.ID, "event_bytes", len(n.Alert.Event))
+	}
+	if len(msg) > MaxMessage {
+		// SNS would refuse it every time: not worth 24 hours of retries.
+		return false, fmt.Errorf("sns message: %d bytes, over SNS's limit of %d", len(msg), MaxMessage)
+	}
 	in := &awssns.PublishInput{
 		TopicArn: aws.String(s.topic),
 		Message:  aws.String(string(msg)),
@@ -125,6 +139,9 @@ func (s *Notifier) Notify(ctx context.Context, n *notify.Notification) (bool, er
 	s.log.DebugContext(ctx, "sns published", "receiver", n.Receiver, "id", n.ID, "message_id", aws.ToString(out.MessageId))
 	return false, nil
 }
+
+// MaxMessage is the largest message SNS publishes (256 KiB).
+const MaxMessage = 256 << 10
 
 // Retryable says whether a Publish error may succeed later.
 func Retryable(err error) bool {

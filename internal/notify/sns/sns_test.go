@@ -158,3 +158,28 @@ func TestSubject(t *testing.T) {
 		t.Errorf("%d", len(got))
 	}
 }
+
+// TestTooLarge: an event over SNS's 256 KiB limit is sent as the alert
+// without it; a fixed body over the limit fails at once, not retried.
+func TestTooLarge(t *testing.T) {
+	t.Parallel()
+	srv := notifytest.NewServer(t, A{Code: 200, Header: xml, Body: ok})
+	s := newNotifier(t, &config.SNSConfig{TopicARN: "arn:aws:sns:us-east-1:111122223333:t", Endpoint: srv.URL})
+	ctx := context.Background()
+	nt := notifytest.Notification()
+	nt.Alert.Event = []byte(`{"detail":{"requestParameters":{"policy":"` + strings.Repeat("x", MaxMessage) + `"}}}`)
+	if retry, err := s.Notify(ctx, nt); retry || err != nil {
+		t.Fatalf("large event: retry=%v err=%v", retry, err)
+	}
+	msg := form(t, srv.Requests()[0]).Get("Message")
+	if len(msg) > MaxMessage || !strings.Contains(msg, `"principal":"root"`) || strings.Contains(msg, "xxxx") {
+		t.Errorf("message of %d bytes: %.200s", len(msg), msg)
+	}
+	nt.Body = []byte(`"` + strings.Repeat("y", MaxMessage) + `"`)
+	if retry, err := s.Notify(ctx, nt); retry || err == nil || !strings.Contains(err.Error(), "over SNS's limit") {
+		t.Fatalf("large body: retry=%v err=%v", retry, err)
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("%d requests, want 1 (the oversized body is not sent)", n)
+	}
+}
