@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/trailwatch/trailwatch/internal/alert"
+	"github.com/trailwatch/trailwatch/internal/clock"
 	"github.com/trailwatch/trailwatch/internal/store"
 	"github.com/trailwatch/trailwatch/internal/store/postgres/pgtest"
+	"github.com/trailwatch/trailwatch/internal/store/storetest"
 )
 
 // BenchmarkRecord records batches of new events, each matching one rule
@@ -168,4 +170,21 @@ func BenchmarkClaim(b *testing.B) {
 		claimed += len(ds)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
+}
+
+// BenchmarkAlerts lists pages of 500 of 200,000 alerts, with and without
+// filters (storetest.BenchAlerts).
+func BenchmarkAlerts(b *testing.B) {
+	clk := clock.NewFake(storetest.Epoch)
+	s, err := Open(b.Context(), pgtest.Start(b), Options{Clock: clk})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.SeedBenchAlerts(b, s, clk)
+	// As autovacuum would after such an insert: the planner's statistics.
+	if _, err := s.pool.Exec(b.Context(), `ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	storetest.BenchAlerts(b, s)
 }

@@ -10,7 +10,9 @@ import (
 
 	"github.com/trailwatch/trailwatch/internal/alarm"
 	"github.com/trailwatch/trailwatch/internal/alert"
+	"github.com/trailwatch/trailwatch/internal/clock"
 	"github.com/trailwatch/trailwatch/internal/store"
+	"github.com/trailwatch/trailwatch/internal/store/storetest"
 )
 
 // BenchmarkRecord records batches of 100 new events, each matching one
@@ -260,4 +262,17 @@ func BenchmarkLoadDatapoints(b *testing.B) {
 			b.Fatalf("%d datapoints, want %d", n, total)
 		}
 	}
+}
+
+// BenchmarkAlerts lists pages of 500 of 200,000 alerts, with and without
+// filters (storetest.BenchAlerts).
+func BenchmarkAlerts(b *testing.B) {
+	clk := clock.NewFake(storetest.Epoch)
+	s, err := Open(b.Context(), filepath.Join(b.TempDir(), "tw.db"), Options{Clock: clk, Synchronous: "NORMAL"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.SeedBenchAlerts(b, s, clk)
+	storetest.BenchAlerts(b, s)
 }
