@@ -13,6 +13,9 @@ import (
 	"encoding/base32"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/trailwatch/trailwatch/internal/alarm"
@@ -119,11 +122,68 @@ type RecordResult struct {
 }
 
 // AlertFilter selects alerts. The zero value lists every fired alert.
+// Its conditions all apply (AND). Store.Alerts lists in one order, newest
+// first: by FirstSeen, latest first, then by ID (ascending, bytewise), as
+// many alerts share a FirstSeen. A long list is read a page at a time:
+// Limit rows, then the next Limit after the last row shown (After).
 type AlertFilter struct {
-	State string    // one of the State constants; "" any but pending
-	Rule  string    // "" any
-	Since time.Time // first seen at or after; zero: any
-	Limit int       // 0: no limit
+	State string // one of the State constants; "" any but pending
+	Rule  string // "" any
+	// Severity is the alerts' severity ("info" ... "critical", as rules
+	// name them; letters A-Z match a-z); "" any.
+	Severity string
+	// Account is the alerts' AWS account (alert.Alert.Account), exactly;
+	// "" any.
+	Account string
+	Since   time.Time // first seen at or after; zero: any
+	// After lists only the alerts after it in the list's order: first
+	// seen before After.FirstSeen, or at it with an ID after After.ID (an
+	// ID without a FirstSeen is an error). Its zero value lists from the
+	// newest. Set it to the last row of a page (AlertRow.Cursor) to list
+	// the next: paging so neither repeats nor skips an alert that was
+	// there when the first page was read.
+	After AlertCursor
+	Limit int // 0: no limit
+}
+
+// AlertCursor is a place in the alerts list (see AlertFilter.After): an
+// alert's FirstSeen and ID.
+type AlertCursor struct {
+	FirstSeen time.Time
+	ID        string
+}
+
+// Cursor is r's place in the alerts list: AlertFilter{After:
+// r.Cursor()} lists the alerts after r.
+func (r AlertRow) Cursor() AlertCursor { return AlertCursor{FirstSeen: r.FirstSeen, ID: r.ID} }
+
+// IsZero reports whether c is the zero cursor: the start of the list.
+func (c AlertCursor) IsZero() bool { return c.ID == "" && c.FirstSeen.IsZero() }
+
+// String is c in text, for a URL's query (ParseAlertCursor reads it back):
+// FirstSeen in Unix nanoseconds, a dot, the ID. The zero cursor is "".
+func (c AlertCursor) String() string {
+	if c.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(c.FirstSeen.UnixNano(), 10) + "." + c.ID
+}
+
+// ParseAlertCursor reads a cursor that AlertCursor.String wrote; "" is
+// the zero cursor.
+func ParseAlertCursor(s string) (AlertCursor, error) {
+	if s == "" {
+		return AlertCursor{}, nil
+	}
+	ns, id, ok := strings.Cut(s, ".")
+	if !ok {
+		return AlertCursor{}, fmt.Errorf("alert cursor %q: want <unix nanoseconds>.<alert id>", s)
+	}
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if err != nil || n <= 0 {
+		return AlertCursor{}, fmt.Errorf("alert cursor %q: %q is not a time in unix nanoseconds", s, ns)
+	}
+	return AlertCursor{FirstSeen: time.Unix(0, n).UTC(), ID: id}, nil
 }
 
 // AlertRow is an alert with its state.
@@ -225,7 +285,7 @@ type Store interface {
 	// its Threshold, the deliveries of the hit that made it are queued
 	// (once). Events seen before are skipped whole. Returns after commit.
 	Record(ctx context.Context, batch []Seen) (RecordResult, error)
-	// Alerts lists alerts, newest first.
+	// Alerts lists the alerts f selects, newest first (see AlertFilter).
 	Alerts(ctx context.Context, f AlertFilter) ([]AlertRow, error)
 	// Alert returns one alert, or ErrNotFound. Its deliveries carry their
 	// attempt logs (DeliveryRow.Log).
