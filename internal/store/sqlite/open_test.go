@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -294,5 +295,98 @@ func TestAttemptLogGoesWithItsDelivery(t *testing.T) {
 	}
 	if n := count(ds[1].ID); n != 1 {
 		t.Errorf("the other delivery keeps %d logged attempts, want 1", n)
+	}
+}
+
+// A version 5 database (the account inside the alerts' JSON only, state
+// not a column, the list ordered by alerts_first) takes version 6's
+// columns and indexes: its alerts are found by account, state and
+// severity, those recorded after too.
+func TestMigrateFromVersion5(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "v5.db")
+	clk := clock.NewFake(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	s, err := Open(t.Context(), path, Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hit := func(ev, account, severity string) store.Seen {
+		h := store.Hit{Rule: "r", DedupKey: ev, Threshold: 1, Deliveries: []store.Delivery{{Receiver: "slack"}}}
+		h.Alert.Rule, h.Alert.EventID, h.Alert.Account, h.Alert.Severity = "r", ev, account, severity
+		h.Alert.Summary = "a summary with a NUL \x00 in it"
+		return store.Seen{EventKey: ev, Hits: []store.Hit{h}}
+	}
+	if _, err := s.Record(t.Context(), []store.Seen{hit("e1", "111122223333", "high"), hit("e2", "444455556666", "low"), hit("e3", "", "low")}); err != nil {
+		t.Fatal(err)
+	}
+	id := func(ev string) string { return store.AlertID("r", ev, time.Time{}, false) }
+	if err := s.Ack(t.Context(), id("e2"), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP INDEX alerts_list`, `DROP INDEX alerts_state`, `DROP INDEX alerts_severity`, `DROP INDEX alerts_rule`, `DROP INDEX alerts_account`,
+		`ALTER TABLE alerts DROP COLUMN state`, `ALTER TABLE alerts DROP COLUMN account`,
+		`CREATE INDEX alerts_first ON alerts(first_seen)`,
+		`PRAGMA user_version = 5`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	db.Close()
+	s, err = Open(t.Context(), path, Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var v int
+	if err := s.r.QueryRowContext(t.Context(), "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
+		t.Errorf("user_version = %d, %v; want %d", v, err, schemaVersion)
+	}
+	clk.Advance(time.Minute)
+	if _, err := s.Record(t.Context(), []store.Seen{hit("e4", "111122223333", "critical")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		f    store.AlertFilter
+		want []string
+	}{
+		{store.AlertFilter{Account: "111122223333"}, []string{id("e4"), id("e1")}},
+		{store.AlertFilter{Account: "444455556666"}, []string{id("e2")}},
+		{store.AlertFilter{State: store.StateAcked}, []string{id("e2")}},
+		{store.AlertFilter{Severity: "LOW", State: store.StateNew}, []string{id("e3")}},
+	} {
+		as, err := s.Alerts(t.Context(), tc.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, a := range as {
+			got = append(got, a.ID)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("after migration, Alerts(%+v) = %v, want %v", tc.f, got, tc.want)
+		}
+	}
+	rows, err := s.r.QueryContext(t.Context(), `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alerts' AND sql IS NOT NULL ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var idx []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		idx = append(idx, n)
+	}
+	if want := []string{"alerts_account", "alerts_fold", "alerts_list", "alerts_rule", "alerts_severity", "alerts_state"}; !slices.Equal(idx, want) {
+		t.Errorf("indexes on alerts = %v, want %v", idx, want)
 	}
 }

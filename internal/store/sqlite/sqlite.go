@@ -73,8 +73,8 @@ const (
 		WHERE rule = ? AND dedup_key = ? AND window_end IS NOT NULL AND window_end > ?
 		ORDER BY first_seen DESC LIMIT 1`
 	sqlInsAlert = `INSERT INTO alerts
-		(id, rule, severity, dedup_key, threshold, count, first_seen, last_seen, window_end, first_event, last_event, fired_at, alert)
-		VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+		(id, rule, severity, dedup_key, threshold, count, first_seen, last_seen, window_end, first_event, last_event, fired_at, alert, account)
+		VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 	sqlFoldAlert = `UPDATE alerts SET count = count + 1, last_seen = ?1,
 		last_event = CASE WHEN ?2 > last_event THEN ?2 ELSE last_event END,
 		first_event = CASE WHEN first_event = 0 OR (?2 <> 0 AND ?2 < first_event) THEN ?2 ELSE first_event END,
@@ -133,9 +133,9 @@ const (
 
 var _ store.Store = (*Store)(nil)
 
-const schemaVersion = 5
+const schemaVersion = 6
 
-// schema is the whole schema, as version 5 has it (migrate runs it on an
+// schema is the whole schema, as version 6 has it (migrate runs it on an
 // empty database; its IF NOT EXISTS let an older database take the
 // tables, indexes and triggers it lacks, after migrate added the columns).
 const schema = `
@@ -164,10 +164,25 @@ CREATE TABLE IF NOT EXISTS alerts (
 	acked_by         TEXT NOT NULL DEFAULT '',
 	dead             INTEGER NOT NULL DEFAULT 0,
 	reminders        INTEGER NOT NULL DEFAULT 0,
-	alert            BLOB NOT NULL
+	alert            BLOB NOT NULL,
+	-- Version 6: alert.Alert.Account (store.AlertFilter.Account), and the
+	-- alert's state (store.AlertRow.State), computed when read.
+	account          TEXT NOT NULL DEFAULT '',
+	state            TEXT GENERATED ALWAYS AS (` + alertState + `) VIRTUAL
 );
 CREATE INDEX IF NOT EXISTS alerts_fold ON alerts(rule, dedup_key, window_end) WHERE window_end IS NOT NULL;
-CREATE INDEX IF NOT EXISTS alerts_first ON alerts(first_seen);
+-- Version 6: the alerts list's order (store.AlertFilter), whole and after
+-- each filter: a page reads an index from its cursor on and sorts
+-- nothing. (Version 5's alerts_first, on first_seen alone, sorted the
+-- alerts sharing a first_seen and scanned for the filters.) With no
+-- statistics (no ANALYZE), SQLite takes for two filters the index
+-- created last: the account's, then the rule's, the severity's, the
+-- state's (the least selective: most alerts are new or notified).
+CREATE INDEX IF NOT EXISTS alerts_list ON alerts(first_seen DESC, id);
+CREATE INDEX IF NOT EXISTS alerts_state ON alerts(state, first_seen DESC, id);
+CREATE INDEX IF NOT EXISTS alerts_severity ON alerts(severity COLLATE NOCASE, first_seen DESC, id);
+CREATE INDEX IF NOT EXISTS alerts_rule ON alerts(rule, first_seen DESC, id);
+CREATE INDEX IF NOT EXISTS alerts_account ON alerts(account, first_seen DESC, id);
 
 CREATE TABLE IF NOT EXISTS deliveries (
 	id             TEXT PRIMARY KEY,
@@ -394,6 +409,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 		}
 	}
+	if v >= 1 && v <= 5 {
+		if err := migrateAlertsList(ctx, tx); err != nil {
+			return fmt.Errorf("sqlite migrate: version 6: %w", err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("sqlite migrate: %w", err)
 	}
@@ -402,6 +422,35 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite migrate: %w", err)
+	}
+	return nil
+}
+
+// migrateAlertsList gives an older database's alerts version 6's columns:
+// account, filled from each alert's JSON (Record fills it from then on),
+// and state; schema then adds the list's indexes, instead of
+// alerts_first.
+func migrateAlertsList(ctx context.Context, tx *sql.Tx) error {
+	var cols, account int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE name = 'account')
+		FROM pragma_table_xinfo('alerts')`).Scan(&cols, &account); err != nil {
+		return err
+	}
+	if cols == 0 || account > 0 {
+		return nil
+	}
+	for _, q := range []string{
+		`ALTER TABLE alerts ADD COLUMN account TEXT NOT NULL DEFAULT ''`,
+		// The JSON is text in a BLOB (json_extract would read a BLOB as
+		// JSONB); an alert whose JSON does not parse keeps ''.
+		`UPDATE alerts SET account = COALESCE(json_extract(CAST(alert AS TEXT), '$.account'), '')
+			WHERE json_valid(CAST(alert AS TEXT))`,
+		`ALTER TABLE alerts ADD COLUMN state TEXT GENERATED ALWAYS AS (` + alertState + `) VIRTUAL`,
+		`DROP INDEX IF EXISTS alerts_first`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -934,7 +983,7 @@ func (s *Store) recordHit(ctx context.Context, tx *sql.Tx, now time.Time, ev *st
 		fired = sql.NullInt64{Int64: nanos(now), Valid: true}
 	}
 	r, err := tx.StmtContext(ctx, s.insAlert).ExecContext(ctx,
-		id, h.Rule, h.Alert.Severity, h.DedupKey, threshold, nanos(now), nanos(now), windowEnd, et, et, fired, aj)
+		id, h.Rule, h.Alert.Severity, h.DedupKey, threshold, nanos(now), nanos(now), windowEnd, et, et, fired, aj, h.Alert.Account)
 	if err != nil {
 		return err
 	}
@@ -1000,14 +1049,16 @@ func (s *Store) fire(ctx context.Context, tx *sql.Tx, now time.Time, id string, 
 	return nil
 }
 
-const stateExpr = `CASE
-	WHEN a.fired_at IS NULL THEN 'pending'
-	WHEN a.acked_at IS NOT NULL THEN 'acked'
-	WHEN a.dead > 0 THEN 'dead-lettered'
-	WHEN a.notified_at IS NOT NULL THEN 'notified'
+// alertState is an alert's state (store.AlertRow.State), the alerts'
+// generated column state.
+const alertState = `CASE
+	WHEN fired_at IS NULL THEN 'pending'
+	WHEN acked_at IS NOT NULL THEN 'acked'
+	WHEN dead > 0 THEN 'dead-lettered'
+	WHEN notified_at IS NOT NULL THEN 'notified'
 	ELSE 'new' END`
 
-const alertColumns = `a.id, a.rule, a.severity, a.dedup_key, a.count, a.threshold, ` + stateExpr + `,
+const alertColumns = `a.id, a.rule, a.severity, a.dedup_key, a.count, a.threshold, a.state,
 	a.first_seen, a.last_seen, a.first_event, a.last_event, a.fired_at, a.notified_at, a.acked_at,
 	a.acked_by, a.reminders, a.alert`
 
@@ -1040,7 +1091,7 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.AlertR
 	case "":
 		where = append(where, "a.fired_at IS NOT NULL")
 	case store.StatePending, store.StateNew, store.StateNotified, store.StateAcked, store.StateDeadLettered:
-		where = append(where, stateExpr+" = ?")
+		where = append(where, "a.state = ?")
 		args = append(args, f.State)
 	default:
 		return nil, fmt.Errorf("store alerts: unknown state %q", f.State)
@@ -1049,9 +1100,26 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.AlertR
 		where = append(where, "a.rule = ?")
 		args = append(args, f.Rule)
 	}
+	if f.Severity != "" {
+		where = append(where, "a.severity = ? COLLATE NOCASE") // as alerts_severity
+		args = append(args, f.Severity)
+	}
+	if f.Account != "" {
+		where = append(where, "a.account = ?")
+		args = append(args, f.Account)
+	}
 	if !f.Since.IsZero() {
 		where = append(where, "a.first_seen >= ?")
 		args = append(args, nanos(f.Since))
+	}
+	if c := f.After; !c.IsZero() {
+		if c.FirstSeen.IsZero() {
+			return nil, fmt.Errorf("store alerts: cursor after alert %q has no first-seen time", c.ID)
+		}
+		// The rows after c in the list's order; first_seen <= bounds the
+		// index's range, the rest picks within it.
+		where = append(where, "a.first_seen <= ? AND (a.first_seen < ? OR a.id > ?)")
+		args = append(args, nanos(c.FirstSeen), nanos(c.FirstSeen), c.ID)
 	}
 	q := "SELECT " + alertColumns + " FROM alerts a WHERE " + strings.Join(where, " AND ") + " ORDER BY a.first_seen DESC, a.id"
 	if f.Limit > 0 {
