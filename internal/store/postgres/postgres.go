@@ -280,9 +280,9 @@ func (s *Store) record(ctx context.Context, tx pgx.Tx, now time.Time, batch []st
 // not fold, fired at once, and returns the ids it created.
 func insertPlainAlerts(ctx context.Context, tx pgx.Tx, now time.Time, batch []store.Seen, isNew func(int) bool) (map[string]bool, error) {
 	type row struct {
-		id, rule, severity string
-		dedup, alert       []byte
-		event              int64
+		id, rule, severity, account string
+		dedup, alert                []byte
+		event                       int64
 	}
 	var rs []row
 	seen := map[string]bool{}
@@ -304,7 +304,7 @@ func insertPlainAlerts(ctx context.Context, tx pgx.Tx, now time.Time, batch []st
 			if err != nil {
 				return nil, fmt.Errorf("alert %s: %w", id, err)
 			}
-			rs = append(rs, row{id, h.Rule, h.Alert.Severity, []byte(h.DedupKey), aj, eventNanos(batch[i].EventTime)})
+			rs = append(rs, row{id, h.Rule, h.Alert.Severity, h.Alert.Account, []byte(h.DedupKey), aj, eventNanos(batch[i].EventTime)})
 		}
 	}
 	created := make(map[string]bool, len(rs))
@@ -313,19 +313,19 @@ func insertPlainAlerts(ctx context.Context, tx pgx.Tx, now time.Time, batch []st
 	}
 	slices.SortFunc(rs, func(a, b row) int { return strings.Compare(a.id, b.id) })
 	var (
-		ids, rules, sevs []string
-		dedups, alerts   [][]byte
-		events           []int64
+		ids, rules, sevs, accts []string
+		dedups, alerts          [][]byte
+		events                  []int64
 	)
 	for _, r := range rs {
-		ids, rules, sevs = append(ids, r.id), append(rules, r.rule), append(sevs, r.severity)
+		ids, rules, sevs, accts = append(ids, r.id), append(rules, r.rule), append(sevs, r.severity), append(accts, r.account)
 		dedups, alerts, events = append(dedups, r.dedup), append(alerts, r.alert), append(events, r.event)
 	}
 	rows, err := tx.Query(ctx, `INSERT INTO alerts
-		(id, rule, severity, dedup_key, threshold, count, first_seen, last_seen, window_end, first_event, last_event, fired_at, alert)
-		SELECT id, rule, sev, dk, 1, 1, $7, $7, NULL, ev, ev, $7, aj
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::bigint[], $6::bytea[]) AS u(id, rule, sev, dk, ev, aj)
-		ORDER BY id ON CONFLICT (id) DO NOTHING RETURNING id`, ids, rules, sevs, dedups, events, alerts, nanos(now))
+		(id, rule, severity, dedup_key, threshold, count, first_seen, last_seen, window_end, first_event, last_event, fired_at, alert, account)
+		SELECT id, rule, sev, dk, 1, 1, $7, $7, NULL, ev, ev, $7, aj, acct
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::bigint[], $6::bytea[], $8::text[]) AS u(id, rule, sev, dk, ev, aj, acct)
+		ORDER BY id ON CONFLICT (id) DO NOTHING RETURNING id`, ids, rules, sevs, dedups, events, alerts, nanos(now), accts)
 	if err != nil {
 		return nil, err
 	}
@@ -411,8 +411,8 @@ const (
 		WHERE rule = $1 AND dedup_key = $2 AND window_end IS NOT NULL AND window_end > $3
 		ORDER BY first_seen DESC LIMIT 1`
 	sqlInsAlert = `INSERT INTO alerts
-		(id, rule, severity, dedup_key, threshold, count, first_seen, last_seen, window_end, first_event, last_event, fired_at, alert)
-		VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING`
+		(id, rule, severity, dedup_key, threshold, count, first_seen, last_seen, window_end, first_event, last_event, fired_at, alert, account)
+		VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`
 	sqlFoldAlert = `UPDATE alerts SET count = count + 1, last_seen = $1::bigint,
 		last_event = GREATEST(last_event, $2::bigint),
 		first_event = CASE WHEN first_event = 0 OR ($2::bigint <> 0 AND $2::bigint < first_event) THEN $2::bigint ELSE first_event END,
@@ -450,7 +450,7 @@ func (s *Store) recordHit(ctx context.Context, tx pgx.Tx, now time.Time, ev *sto
 		fired = ptr(nanos(now))
 	}
 	tag, err := tx.Exec(ctx, sqlInsAlert,
-		id, h.Rule, h.Alert.Severity, []byte(h.DedupKey), threshold, nanos(now), nanos(now), windowEnd, et, et, fired, aj)
+		id, h.Rule, h.Alert.Severity, []byte(h.DedupKey), threshold, nanos(now), nanos(now), windowEnd, et, et, fired, aj, h.Alert.Account)
 	if err != nil {
 		return err
 	}
@@ -589,12 +589,9 @@ func parseKeys(s string) ([]alarm.EventValue, error) {
 	return out, nil
 }
 
-const stateExpr = `CASE
-	WHEN a.fired_at IS NULL THEN 'pending'
-	WHEN a.acked_at IS NOT NULL THEN 'acked'
-	WHEN a.dead > 0 THEN 'dead-lettered'
-	WHEN a.notified_at IS NOT NULL THEN 'notified'
-	ELSE 'new' END`
+// stateExpr is an alert's state (store.AlertRow.State), as the index
+// alerts_state has it (the query's expression must be the index's).
+const stateExpr = `(` + alertState + `)`
 
 const alertColumns = `a.id, a.rule, a.severity, a.dedup_key, a.count, a.threshold, ` + stateExpr + `,
 	a.first_seen, a.last_seen, a.first_event, a.last_event, a.fired_at, a.notified_at, a.acked_at,
@@ -641,8 +638,23 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.AlertR
 	if f.Rule != "" {
 		where = append(where, "a.rule = "+arg(f.Rule))
 	}
+	if f.Severity != "" {
+		where = append(where, "lower(a.severity) = lower("+arg(f.Severity)+")") // as alerts_severity
+	}
+	if f.Account != "" {
+		where = append(where, "a.account = "+arg(f.Account))
+	}
 	if !f.Since.IsZero() {
 		where = append(where, "a.first_seen >= "+arg(nanos(f.Since)))
+	}
+	if c := f.After; !c.IsZero() {
+		if c.FirstSeen.IsZero() {
+			return nil, fmt.Errorf("store alerts: cursor after alert %q has no first-seen time", c.ID)
+		}
+		// The rows after c in the list's order; first_seen <= bounds the
+		// index's range, the rest picks within it.
+		at, id := arg(nanos(c.FirstSeen)), arg(c.ID)
+		where = append(where, "a.first_seen <= "+at+" AND (a.first_seen < "+at+" OR a.id > "+id+")")
 	}
 	q := "SELECT " + alertColumns + " FROM alerts a WHERE " + strings.Join(where, " AND ") + " ORDER BY a.first_seen DESC, a.id"
 	if f.Limit > 0 {

@@ -2,9 +2,13 @@ package postgres
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/trailwatch/trailwatch/internal/clock"
 	"github.com/trailwatch/trailwatch/internal/store"
@@ -191,5 +195,96 @@ func TestAttemptLogGoesWithItsDelivery(t *testing.T) {
 	}
 	if n := count(ds[1].ID); n != 1 {
 		t.Errorf("the other delivery keeps %d logged attempts, want 1", n)
+	}
+}
+
+// A version 2 database (the account inside the alerts' JSON only, the
+// list ordered by alerts_first) takes version 3's column and indexes: its
+// alerts are found by account, state and severity, those recorded after
+// too.
+func TestMigrateFromVersion2(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Start(t)
+	clk := clock.NewFake(storetest.Epoch)
+	s, err := Open(t.Context(), url, Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hit := func(ev, account, severity string) store.Seen {
+		h := store.Hit{Rule: "r", DedupKey: ev, Threshold: 1, Deliveries: []store.Delivery{{Receiver: "slack"}}}
+		h.Alert.Rule, h.Alert.EventID, h.Alert.Account, h.Alert.Severity = "r", ev, account, severity
+		// JSON's \u0000, which PostgreSQL's jsonb cannot hold.
+		h.Alert.Summary = "a summary with a NUL \x00 in it"
+		return store.Seen{EventKey: ev, Hits: []store.Hit{h}}
+	}
+	if _, err := s.Record(t.Context(), []store.Seen{hit("e1", "111122223333", "high"), hit("e2", "444455556666", "low"), hit("e3", "", "low")}); err != nil {
+		t.Fatal(err)
+	}
+	id := func(ev string) string { return store.AlertID("r", ev, time.Time{}, false) }
+	if err := s.Ack(t.Context(), id("e2"), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	// More than the migration's batch of 1000, before and after the others.
+	var many []store.Seen
+	for i := range 2500 {
+		many = append(many, hit(fmt.Sprint("many-", i), "777788889999", "info"))
+	}
+	if _, err := s.Record(t.Context(), many); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(t.Context(), `DROP INDEX alerts_list, alerts_state, alerts_severity, alerts_rule, alerts_account;
+		ALTER TABLE alerts DROP COLUMN account;
+		CREATE INDEX alerts_first ON alerts(first_seen);
+		UPDATE schema_version SET version = 2`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(t.Context(), url, Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var v int
+	if err := s.pool.QueryRow(t.Context(), `SELECT MAX(version) FROM schema_version`).Scan(&v); err != nil || v != schemaVersion {
+		t.Errorf("schema_version = %d, %v; want %d", v, err, schemaVersion)
+	}
+	clk.Advance(time.Minute)
+	if _, err := s.Record(t.Context(), []store.Seen{hit("e4", "111122223333", "critical")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		f    store.AlertFilter
+		want []string
+	}{
+		{store.AlertFilter{Account: "111122223333"}, []string{id("e4"), id("e1")}},
+		{store.AlertFilter{Account: "444455556666"}, []string{id("e2")}},
+		{store.AlertFilter{State: store.StateAcked}, []string{id("e2")}},
+		{store.AlertFilter{Severity: "LOW", State: store.StateNew}, []string{id("e3")}},
+	} {
+		as, err := s.Alerts(t.Context(), tc.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, a := range as {
+			got = append(got, a.ID)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("after migration, Alerts(%+v) = %v, want %v", tc.f, got, tc.want)
+		}
+	}
+	if as, err := s.Alerts(t.Context(), store.AlertFilter{Account: "777788889999"}); err != nil || len(as) != len(many) {
+		t.Errorf("after migration, %d alerts of the account of many, want %d (%v)", len(as), len(many), err)
+	}
+	rows, err := s.pool.Query(t.Context(), `SELECT indexname FROM pg_indexes WHERE tablename = 'alerts' ORDER BY indexname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"alerts_account", "alerts_fold", "alerts_list", "alerts_pkey", "alerts_rule", "alerts_severity", "alerts_state"}; !slices.Equal(idx, want) {
+		t.Errorf("indexes on alerts = %v, want %v", idx, want)
 	}
 }
