@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,43 +15,47 @@ const BenchAlertsTotal = 200_000
 
 // BenchAlerts is the alerts list's benchmark, for every store, on the
 // alerts of SeedBenchAlerts: each sub-benchmark lists one page of 500,
-// newest first, with a filter.
+// newest first, with a filter, or after a cursor half way down the list.
 func BenchAlerts(b *testing.B, s store.Store) {
+	newest, err := s.Alerts(b.Context(), store.AlertFilter{Limit: 1})
+	if err != nil || len(newest) != 1 {
+		b.Fatalf("newest alert: %v, %v", newest, err)
+	}
+	// The first alert of the batch recorded half way.
+	mid, err := s.Alerts(b.Context(), store.AlertFilter{Limit: 1,
+		After: store.AlertCursor{FirstSeen: newest[0].FirstSeen.Add(-BenchAlertsTotal / 100 / 2 * time.Second)}})
+	if err != nil || len(mid) != 1 {
+		b.Fatalf("alert half way: %v, %v", mid, err)
+	}
+	half := mid[0].Cursor()
 	for _, bc := range []struct {
-		name string
-		f    store.AlertFilter
-		// keep filters in Go what the store does not (the web UI did so).
-		keep func(store.AlertRow) bool
+		name  string
+		f     store.AlertFilter
+		empty bool // lists nothing
 	}{
-		{name: "filter=none"},
-		{name: "state=acked", f: store.AlertFilter{State: store.StateAcked}},
-		{name: "rule", f: store.AlertFilter{Rule: benchRule(7)}},
-		{name: "severity=critical", keep: func(a store.AlertRow) bool { return strings.EqualFold(a.Severity, "critical") }},
-		{name: "account", keep: func(a store.AlertRow) bool { return a.Alert.Account == benchAccount(1) }},
-		{name: "rule+account", f: store.AlertFilter{Rule: benchRule(7)}, keep: func(a store.AlertRow) bool { return a.Alert.Account == benchAccount(1) }},
+		{"filter=none", store.AlertFilter{}, false},
+		{"state=acked", store.AlertFilter{State: store.StateAcked}, false},
+		{"state=new", store.AlertFilter{State: store.StateNew}, false},
+		{"rule", store.AlertFilter{Rule: benchRule(7)}, false},
+		{"severity=critical", store.AlertFilter{Severity: "critical"}, false},
+		{"account", store.AlertFilter{Account: benchAccount(1)}, false},
+		{"account=unknown", store.AlertFilter{Account: "999999999999"}, true},
+		{"rule+account", store.AlertFilter{Rule: benchRule(7), Account: benchAccount(1)}, false},
+		{"state=new+severity=critical", store.AlertFilter{State: store.StateNew, Severity: "critical"}, false},
+		{"page=half", store.AlertFilter{After: half}, false},
+		{"page=half+account", store.AlertFilter{Account: benchAccount(1), After: half}, false},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			f := bc.f
-			if bc.keep == nil {
-				f.Limit = 500
-			}
+			f.Limit = 500
 			n := 0
 			for b.Loop() {
 				as, err := s.Alerts(b.Context(), f)
 				if err != nil {
 					b.Fatal(err)
 				}
-				n = 0
-				for _, a := range as {
-					if bc.keep == nil || bc.keep(a) {
-						n++
-						if n == 500 {
-							break
-						}
-					}
-				}
-				if n == 0 {
-					b.Fatal("no alert listed")
+				if n = len(as); (n == 0) != bc.empty {
+					b.Fatalf("%d alerts listed", n)
 				}
 			}
 			b.ReportMetric(float64(n), "rows")

@@ -37,6 +37,8 @@ func Run(t *testing.T, newStore Opener) {
 		{"DedupFoldsUntilThresholdWithinPeriod", testDedup},
 		{"Ack", testAck},
 		{"Listing", testListing},
+		{"AlertFilters", testAlertFilters},
+		{"AlertPaging", testAlertPaging},
 		{"ClaimAndLeaseAcrossHandles", testClaimLease},
 		{"ConcurrentClaimsClaimOnce", testConcurrentClaims},
 		{"RetryDeadLetterRequeue", testRetryDeadLetter},
