@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/trailwatch/trailwatch/internal/rule"
 	"github.com/trailwatch/trailwatch/internal/store"
@@ -24,28 +23,30 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadRequest, "unknown state "+f.State)
 		return
 	}
-	sf := store.AlertFilter{State: f.State, Rule: f.Rule}
-	if f.Severity == "" && f.Account == "" {
-		sf.Limit = maxListed
+	after, err := store.ParseAlertCursor(q.Get("after"))
+	if err != nil {
+		s.errorPage(w, http.StatusBadRequest, "bad after: "+err.Error())
+		return
 	}
-	rows, err := s.st.Alerts(r.Context(), sf)
+	// One more than a page says whether there are older alerts.
+	out, err := s.st.Alerts(r.Context(), store.AlertFilter{State: f.State, Rule: f.Rule, Severity: f.Severity, Account: f.Account, After: after, Limit: maxListed + 1})
 	if err != nil {
 		s.log.Error("ui: alerts", "err", err)
 		s.errorPage(w, http.StatusServiceUnavailable, "the store did not answer; retry later")
 		return
 	}
-	out := rows[:0]
-	for _, a := range rows {
-		if f.Severity != "" && !strings.EqualFold(a.Severity, f.Severity) {
-			continue
+	v := url.Values{}
+	for k, x := range map[string]string{"state": f.State, "rule": f.Rule, "severity": f.Severity, "account": f.Account} {
+		if x != "" {
+			v.Set(k, x)
 		}
-		if f.Account != "" && a.Alert.Account != f.Account {
-			continue
-		}
-		out = append(out, a)
-		if len(out) == maxListed {
-			break
-		}
+	}
+	newest := "/?" + v.Encode()
+	older := ""
+	if len(out) > maxListed {
+		out = out[:maxListed]
+		v.Set("after", out[len(out)-1].Cursor().String())
+		older = "/?" + v.Encode()
 	}
 	sevs := make([]string, 0, rule.SeverityCritical+1)
 	for v := rule.SeverityInfo; v <= rule.SeverityCritical; v++ {
@@ -64,8 +65,10 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 		F                         alertsFilter
 		States, Severities, Rules []string
 		Alerts                    []store.AlertRow
-		Max                       int
-	}{page{Title: "Alerts"}, f, states, sevs, names, out, maxListed})
+		// Paged is set on a page after the first; Older links to the next.
+		Paged         bool
+		Newest, Older string
+	}{page{Title: "Alerts"}, f, states, sevs, names, out, !after.IsZero(), newest, older})
 }
 
 func (s *Server) handleAlert(w http.ResponseWriter, r *http.Request) {
