@@ -76,6 +76,8 @@ func runAlertsList(ctx context.Context, args []string, env *Env) (int, error) {
 	pgURL := fs.String("postgres", "", "serve's PostgreSQL database `URL` (default $TRAILWATCH_POSTGRES_URL unless --data)")
 	state := fs.String("state", "", "only alerts in this `STATE`: "+strings.Join(alertStates, ", "))
 	ruleName := fs.String("rule", "", "only alerts of this `RULE`")
+	severity := fs.String("severity", "", "only alerts of this `SEVERITY` (info, low, medium, high, critical)")
+	account := fs.String("account", "", "only alerts of this AWS `ACCOUNT` ID")
 	limit := fs.Int("limit", 100, "at most `N` alerts, newest first (0: all)")
 	format := fs.String("format", "text", "output `format`: text or json")
 	rest, err := parseFlags(fs, args)
@@ -96,7 +98,7 @@ func runAlertsList(ctx context.Context, args []string, env *Env) (int, error) {
 		return ExitFailure, err
 	}
 	defer st.Close()
-	rows, err := st.Alerts(ctx, store.AlertFilter{State: *state, Rule: *ruleName, Limit: *limit})
+	rows, err := st.Alerts(ctx, store.AlertFilter{State: *state, Rule: *ruleName, Severity: *severity, Account: *account, Limit: *limit})
 	if err != nil {
 		return ExitFailure, err
 	}

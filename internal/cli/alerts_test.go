@@ -44,6 +44,20 @@ func TestAlertsListAndAck(t *testing.T) {
 	if len(ids) == 0 {
 		t.Fatal("no alerts listed")
 	}
+	// Filters by severity and account (rootLogin's account is 111122223333).
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"--severity", "critical", "--account", "111122223333"}, true},
+		{[]string{"--severity", "low"}, false},
+		{[]string{"--account", "999999999999"}, false},
+	} {
+		code, out, _ := run(t, "", append([]string{"alerts", "list", "--data", dir}, c.args...)...)
+		if code != ExitOK || strings.Contains(out, ids[0]) != c.want {
+			t.Errorf("list %v: exit %d, listed %v, want %v\n%s", c.args, code, strings.Contains(out, ids[0]), c.want, out)
+		}
+	}
 	code, out, errOut = run(t, "", "alerts", "ack", "--data", dir, "--by", "alice", ids[0])
 	if code != ExitOK || !strings.Contains(out, ids[0]+" acked") {
 		t.Fatalf("ack: exit %d %q %q", code, out, errOut)
