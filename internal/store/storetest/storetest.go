@@ -376,7 +376,7 @@ func testClaimLease(t *testing.T, clk *clock.Fake, open func() store.Store) {
 	if d.State != store.DeliveryRunning || d.Attempts != 1 || d.Token == "" || !d.DueAt.Equal(Epoch.Add(5*time.Minute)) {
 		t.Errorf("claimed row = %+v", d)
 	}
-	if n.ID != d.ID || n.Key != d.ID || n.AlertID != d.AlertID || n.Receiver != "slack" || n.Count != 1 || n.Reminder != 0 ||
+	if n.ID != d.ID || n.Key != d.ID || n.Thread != d.ID || n.AlertID != d.AlertID || n.Receiver != "slack" || n.Count != 1 || n.Reminder != 0 ||
 		!n.Queued.Equal(Epoch) || n.RuleARN == "" || n.Alert.Rule != "root" {
 		t.Errorf("notification = %+v", n)
 	}
@@ -602,7 +602,13 @@ func testReminders(t *testing.T, clk *clock.Fake, open func() store.Store) {
 		t.Fatalf("claimed %d reminders", len(r1))
 	}
 	n := r1[0].Notification
-	if n.Reminder != 1 || n.Key == first[0].ID || n.ID != r1[0].ID || n.Count != 1 || string(n.Body) != `{"text":"x"}` ||
+	var origin string // the first notification's delivery, which reminders thread under
+	for _, d := range first {
+		if d.AlertID == n.AlertID {
+			origin = d.ID
+		}
+	}
+	if n.Reminder != 1 || n.Key == origin || n.Thread != origin || origin == "" || n.ID != r1[0].ID || n.Count != 1 || string(n.Body) != `{"text":"x"}` ||
 		!n.Queued.Equal(Epoch.Add(10*time.Minute)) || n.Alert.EventID != "e1" {
 		t.Errorf("reminder = %+v", n)
 	}
@@ -620,7 +626,7 @@ func testReminders(t *testing.T, clk *clock.Fake, open func() store.Store) {
 		t.Fatalf("queued %d, want reminder 2", n)
 	}
 	r2 := deliverAll(t, s)
-	if len(r2) != 1 || r2[0].Notification.Reminder != 2 {
+	if len(r2) != 1 || r2[0].Notification.Reminder != 2 || r2[0].Notification.Thread != origin {
 		t.Fatalf("reminder 2 = %+v", r2)
 	}
 	if a := getAlert(t, s, r2[0].AlertID); a.Reminders != 2 || a.State != store.StateNotified {
