@@ -361,6 +361,10 @@ type Store interface {
 	// SetCheckpoint saves value under key, replacing the one before. A
 	// source calls it only after the events up to value were recorded.
 	SetCheckpoint(ctx context.Context, key, value string) error
+	// InitCheckpoint sets key to value unless it is set already, and
+	// returns the value it has then: the first writer's, on whichever node
+	// (shared secrets such as the ack-link key are made so).
+	InitCheckpoint(ctx context.Context, key, value string) (string, error)
 	Close() error
 }
 

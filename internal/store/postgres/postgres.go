@@ -1356,3 +1356,22 @@ func (s *Store) SetCheckpoint(ctx context.Context, key, value string) error {
 	}
 	return nil
 }
+
+// InitCheckpoint implements store.Store.
+func (s *Store) InitCheckpoint(ctx context.Context, key, value string) (string, error) {
+	var got string
+	err := s.pool.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO checkpoints (key, value, updated_at) VALUES ($1, $2, $3)
+			ON CONFLICT (key) DO NOTHING RETURNING value)
+		SELECT value FROM ins UNION ALL SELECT value FROM checkpoints WHERE key = $1 LIMIT 1`,
+		key, value, nanos(s.clock.Now())).Scan(&got)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Another node inserted it after this statement's snapshot was
+		// taken: a new statement sees it.
+		err = s.pool.QueryRow(ctx, `SELECT value FROM checkpoints WHERE key = $1`, key).Scan(&got)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store init checkpoint: %w", err)
+	}
+	return got, nil
+}

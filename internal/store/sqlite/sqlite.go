@@ -952,6 +952,22 @@ func (s *Store) SetCheckpoint(ctx context.Context, key, value string) error {
 	return nil
 }
 
+// InitCheckpoint implements store.Store.
+func (s *Store) InitCheckpoint(ctx context.Context, key, value string) (string, error) {
+	var got string
+	err := s.write(ctx, 1, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (key, value, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (key) DO NOTHING`, key, value, nanos(s.clock.Now())); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT value FROM checkpoints WHERE key = ?`, key).Scan(&got)
+	})
+	if err != nil {
+		return "", fmt.Errorf("store init checkpoint: %w", err)
+	}
+	return got, nil
+}
+
 func (s *Store) recordHit(ctx context.Context, tx *sql.Tx, now time.Time, ev *store.Seen, h *store.Hit, res *store.RecordResult) error {
 	folding := h.DedupPeriod > 0
 	threshold := max(h.Threshold, 1)

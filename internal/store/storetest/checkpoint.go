@@ -78,3 +78,43 @@ func testCheckpointConcurrent(t *testing.T, clk *clock.Fake, open func() store.S
 		t.Errorf("event recorded before the checkpoint not seen: %+v", res)
 	}
 }
+
+// InitCheckpoint keeps the first value written, whichever handle (node)
+// wrote it and however many race: every caller gets that one value, and a
+// later SetCheckpoint still changes it.
+func testInitCheckpoint(t *testing.T, clk *clock.Fake, open func() store.Store) {
+	a, b := open(), open()
+	var wg sync.WaitGroup
+	got := make([]string, 16)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			v, err := s.InitCheckpoint(ctxT(t), "secret/k", string(rune('a'+i)))
+			if err != nil {
+				t.Errorf("InitCheckpoint %d: %v", i, err)
+			}
+			got[i] = v
+		}()
+	}
+	wg.Wait()
+	for i, v := range got {
+		if v != got[0] || v == "" {
+			t.Fatalf("caller %d got %q, caller 0 %q: want one value for all", i, v, got[0])
+		}
+	}
+	if v, ok := checkpoint(t, b, "secret/k"); !ok || v != got[0] {
+		t.Errorf("Checkpoint = %q %v, want %q", v, ok, got[0])
+	}
+	if v, err := a.InitCheckpoint(ctxT(t), "secret/k", "later"); err != nil || v != got[0] {
+		t.Errorf("a later InitCheckpoint = %q %v, want the first value %q", v, err, got[0])
+	}
+	setCheckpoint(t, a, "secret/k", "replaced")
+	if v, err := b.InitCheckpoint(ctxT(t), "secret/k", "x"); err != nil || v != "replaced" {
+		t.Errorf("after SetCheckpoint: %q %v", v, err)
+	}
+}

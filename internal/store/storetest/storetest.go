@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore Opener) {
 		{"DigestClaimedTogether", testDigestClaimedTogether},
 		{"CheckpointRoundTrip", testCheckpointRoundTrip},
 		{"CheckpointConcurrent", testCheckpointConcurrent},
+		{"InitCheckpoint", testInitCheckpoint},
 		{"AttemptLogRetriedThenDelivered", testAttemptLogRetriedThenDelivered},
 		{"AttemptLogDeadLettered", testAttemptLogDeadLettered},
 		{"AttemptLogStaleToken", testAttemptLogStaleToken},
