@@ -8,6 +8,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -237,9 +238,6 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	if a.ackKey, err = loadOrCreateKey(filepath.Join(o.DataDir, "ack.key")); err != nil {
-		return nil, err
-	}
 	if o.Postgres == "" && cfg.Postgres != "" {
 		o.Postgres = cfg.Postgres.Reveal() // the configuration's, unless --postgres
 	}
@@ -254,6 +252,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if pg, ok := a.store.(*postgres.Store); ok {
 		a.lease = leader.Postgres(pg.Pool(), leaderLock, leader.Options{Clock: o.Clock, Logger: o.Logger.With("part", "leader")})
 		a.shared = true
+	}
+	if a.ackKey, err = ackKey(ctx, filepath.Join(o.DataDir, "ack.key"), a.store, a.shared); err != nil {
+		a.store.Close()
+		return nil, err
 	}
 	a.renderFailures = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "trailwatch_route_render_failures_total",
@@ -873,6 +875,42 @@ func sessionKey(ackKey []byte) []byte {
 	m := hmac.New(sha256.New, ackKey)
 	m.Write([]byte("trailwatch web ui sessions"))
 	return m.Sum(nil)
+}
+
+// ackKeyCheckpoint is where the nodes on one PostgreSQL database keep
+// their shared ack-link key.
+const ackKeyCheckpoint = "secret/ack-key"
+
+// ackKey is the HMAC key of acknowledgement links (and, derived, of web UI
+// sessions): the ack.key file in the data directory when there is one;
+// else, for nodes sharing a database, one key kept in it (the first node
+// makes it, every node uses it); else a new ack.key file, made on first
+// start so that links stay valid across restarts.
+func ackKey(ctx context.Context, path string, st store.Store, shared bool) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil && len(b) >= 32:
+		return b, nil
+	case err == nil:
+		return nil, fmt.Errorf("ack key: %s holds %d bytes, want 32 or more (remove it and one is made)", path, len(b))
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("ack key: %w", err)
+	case !shared:
+		return loadOrCreateKey(path)
+	}
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, fmt.Errorf("ack key: %w", err)
+	}
+	v, err := st.InitCheckpoint(ctx, ackKeyCheckpoint, hex.EncodeToString(fresh))
+	if err != nil {
+		return nil, fmt.Errorf("ack key: %w", err)
+	}
+	key, err := hex.DecodeString(v)
+	if err != nil || len(key) < 32 {
+		return nil, fmt.Errorf("ack key: the database's %s is not a hex key of 32 bytes or more", ackKeyCheckpoint)
+	}
+	return key, nil
 }
 
 // loadOrCreateKey reads the HMAC key of acknowledgement links, creating it

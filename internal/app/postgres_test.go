@@ -3,10 +3,13 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -172,5 +175,58 @@ routes:
 		if r.State != store.StateNotified || len(r.Deliveries) != 1 || r.Deliveries[0].Attempts != 1 {
 			t.Errorf("alert %s: state %s, deliveries %+v", r.ID, r.State, r.Deliveries)
 		}
+	}
+}
+
+// TestPostgresSharedAckKey: nodes on one database, each with its own
+// empty data directory, sign acknowledgement links with one key, made by
+// the first node and kept in the database: a link one node made
+// acknowledges on the other. An ack.key file in a node's data directory
+// overrides it; a file too short to be a key stops the node.
+func TestPostgresSharedAckKey(t *testing.T) {
+	t.Parallel()
+	pg := pgtest.Start(t)
+	a := start(t, Options{Postgres: pg, Stdout: &syncBuffer{}})
+	b := start(t, Options{Postgres: pg, Stdout: &syncBuffer{}})
+	if len(a.ackKey) < 32 || string(a.ackKey) != string(b.ackKey) {
+		t.Fatalf("keys differ: %x %x", a.ackKey, b.ackKey)
+	}
+	for _, n := range []*App{a, b} {
+		if _, err := os.Stat(filepath.Join(n.o.DataDir, "ack.key")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a node wrote ack.key (%v): the key is the database's", err)
+		}
+	}
+	if code, body := post(t, a, envelope(rootLogin("shared-key")), nil); code != http.StatusOK {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	rows, err := a.Store().Alerts(t.Context(), store.AlertFilter{Rule: "root-console-signin"})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("alerts: %v %v", rows, err)
+	}
+	link := a.ackURL(rows[0].ID) // made by a, followed on b
+	link = "http://" + b.Addr() + link[strings.Index(link, "/ack/"):]
+	resp, err := http.PostForm(link, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if row, _ := b.Store().Alert(t.Context(), rows[0].ID); row.State != store.StateAcked {
+		t.Fatalf("link of node a on node b: %d, alert %s", resp.StatusCode, row.State)
+	}
+
+	own := t.TempDir()
+	if err := os.WriteFile(filepath.Join(own, "ack.key"), []byte(strings.Repeat("k", 32)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := start(t, Options{Postgres: pg, DataDir: own, Stdout: &syncBuffer{}})
+	if string(c.ackKey) != strings.Repeat("k", 32) {
+		t.Errorf("the node's ack.key did not override the database's")
+	}
+	short := t.TempDir()
+	if err := os.WriteFile(filepath.Join(short, "ack.key"), []byte("CHANGE-ME"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(context.Background(), Options{Postgres: pg, DataDir: short, Listen: "127.0.0.1:0"}); err == nil || !strings.Contains(err.Error(), "holds 9 bytes") {
+		t.Errorf("a short ack.key: %v", err)
 	}
 }

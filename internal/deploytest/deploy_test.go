@@ -361,8 +361,10 @@ func TestKubernetes(t *testing.T) {
 			}
 		}
 	}
-	if !secretKeys["ack.key"] {
-		t.Error("Secret: no ack.key")
+	// The ack-link key is shared through the database: a mounted file
+	// would override it on each node, and go stale.
+	if secretKeys["ack.key"] {
+		t.Error("Secret: ack.key (the nodes share the key through the database)")
 	}
 	if sel := get(kinds["Service"], "spec", "selector", "app.kubernetes.io/name"); sel != get(dep, "spec", "template", "metadata", "labels", "app.kubernetes.io/name") {
 		t.Errorf("Service selector %v does not match the pods", sel)
