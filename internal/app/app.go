@@ -78,8 +78,9 @@ type Options struct {
 	Listen  string // --listen; default 127.0.0.1:8080
 	DataDir string // --data
 	// Postgres is a PostgreSQL URL (--postgres): the store is that
-	// database, shared with the other nodes on it, instead of SQLite in
-	// DataDir (which still holds the acknowledgement links' key).
+	// database, shared with the other nodes on it (the acknowledgement
+	// links' key too, unless DataDir holds an ack.key), instead of SQLite
+	// in DataDir.
 	Postgres string
 
 	SMTP     *url.URL // --smtp
