@@ -215,7 +215,7 @@ type loginData struct {
 }
 
 func (s *Server) loginForm(r *http.Request, next, user, msg string) loginData {
-	d := loginData{page: page{Title: "Log in", CSRF: s.csrfToken(r)}, Next: next, User: user, Err: msg,
+	d := loginData{page: page{Title: "Log in", CSRF: s.csrfToken(r), Bare: true}, Next: next, User: user, Err: msg,
 		Users: len(s.auth.users) > 0, Token: s.auth.hasTok}
 	if !s.auth.canLogIn() && !s.auth.open {
 		d.Err = "No credentials are configured (--admin-token or --ui-users): the web UI cannot be used."

@@ -209,6 +209,8 @@ func fmtTime(t time.Time) string {
 type page struct {
 	Title string
 	CSRF  string
+	// Bare leaves the navigation out (the login page).
+	Bare bool
 }
 
 func (s *Server) render(w http.ResponseWriter, code int, name string, data any) {
