@@ -53,6 +53,9 @@ func (s *Server) setAuth(o Options) error {
 		if name == "" || strings.ContainsAny(name, "|:") {
 			return fmt.Errorf("%w: user name %q (empty, or holds | or :)", ErrBadOptions, name)
 		}
+		if name == adminUser && a.hasTok {
+			return fmt.Errorf("%w: user name %s is the admin token's (its logins are acknowledged as %s)", ErrBadOptions, adminUser, adminUser)
+		}
 		if _, err := bcrypt.Cost(h); err != nil {
 			return fmt.Errorf("%w: user %s: not a bcrypt hash: %v", ErrBadOptions, name, err)
 		}

@@ -191,10 +191,11 @@ func TestBadUsers(t *testing.T) {
 	}
 	defer st.Close()
 	for name, o := range map[string]ui.Options{
-		"not bcrypt": {Users: map[string][]byte{"alice": []byte("{SHA}abc")}},
-		"colon":      {Users: map[string][]byte{"a:b": hash(t, "x")}},
-		"empty name": {Users: map[string][]byte{"": hash(t, "x")}},
-		"short key":  {SessionKey: []byte("short")},
+		"not bcrypt":  {Users: map[string][]byte{"alice": []byte("{SHA}abc")}},
+		"colon":       {Users: map[string][]byte{"a:b": hash(t, "x")}},
+		"empty name":  {Users: map[string][]byte{"": hash(t, "x")}},
+		"short key":   {SessionKey: []byte("short")},
+		"admin taken": {AdminToken: "t", Users: map[string][]byte{"admin": hash(t, "x")}},
 	} {
 		o.Store = st
 		if _, err := ui.New(o); err == nil {
