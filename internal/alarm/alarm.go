@@ -44,6 +44,9 @@ type Transition struct {
 	// datapoints the decision counted, oldest first, at most
 	// Config.MaxEvents (the most recent ones).
 	Events []string
+	// Triggering are, for a composite alarm, the referenced alarms whose
+	// change of state caused the transition (see Composite.Evaluate).
+	Triggering []ChildState
 }
 
 // Alarm is one alarm's state machine. It is not safe for concurrent use.

@@ -17,6 +17,12 @@ type Set struct {
 
 	mu     sync.Mutex
 	alarms map[string]*entry
+
+	// Composite alarms (compositeset.go), evaluated in compOrder: each
+	// after the composites it references.
+	composites      map[string]*compEntry
+	compOrder       []string
+	region, account string
 }
 
 type entry struct {
@@ -31,7 +37,8 @@ const maxCatchUp = 1000
 
 // NewSet returns an empty set reading series.
 func NewSet(series *Series) *Set {
-	return &Set{series: series, alarms: map[string]*entry{}}
+	return &Set{series: series, alarms: map[string]*entry{}, composites: map[string]*compEntry{},
+		region: DefaultRegion, account: DefaultAccount}
 }
 
 // Series returns the series the set reads.
@@ -42,6 +49,9 @@ func (s *Set) Series() *Series { return s.series }
 func (s *Set) Put(c Config, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.composites[c.Name]; ok {
+		return fmt.Errorf("alarm %q: a composite alarm has that name", c.Name)
+	}
 	if e, ok := s.alarms[c.Name]; ok {
 		if err := e.alarm.Update(c); err != nil {
 			return err
@@ -66,35 +76,51 @@ func (s *Set) Restore(c Config, snap Snapshot, now time.Time) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.composites[c.Name]; ok {
+		return fmt.Errorf("alarm %q: a composite alarm has that name", c.Name)
+	}
 	s.alarms[c.Name] = &entry{alarm: a, next: a.NextEvaluation(now)}
 	return nil
 }
 
-// Delete is DeleteAlarms for one alarm; it reports whether it existed.
+// Delete is DeleteAlarms for one alarm, metric or composite; it reports
+// whether it existed. A composite alarm referencing a deleted alarm
+// evaluates its functions as false.
 func (s *Set) Delete(name string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, ok := s.alarms[name]
 	delete(s.alarms, name)
+	if _, c := s.composites[name]; c {
+		delete(s.composites, name)
+		s.reorder()
+		ok = true
+	}
 	return ok
 }
 
-// Names returns the alarms' names, sorted.
+// Names returns the alarms' names, metric and composite, sorted.
 func (s *Set) Names() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	names := make([]string, 0, len(s.alarms))
+	names := make([]string, 0, len(s.alarms)+len(s.composites))
 	for n := range s.alarms {
+		names = append(names, n)
+	}
+	for n := range s.composites {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	return names
 }
 
-// Snapshot returns the named alarm's state.
+// Snapshot returns the named alarm's state, metric or composite.
 func (s *Set) Snapshot(name string) (Snapshot, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if c, ok := s.composites[name]; ok {
+		return c.alarm.Snapshot(), true
+	}
 	e, ok := s.alarms[name]
 	if !ok {
 		return Snapshot{}, false
@@ -123,6 +149,10 @@ func (s *Set) SetActionsEnabled(on bool, names ...string) (unknown []string, err
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, n := range names {
+		if c, ok := s.composites[n]; ok {
+			c.alarm.SetActionsEnabled(on)
+			continue
+		}
 		e, ok := s.alarms[n]
 		if !ok {
 			unknown = append(unknown, n)
@@ -160,12 +190,19 @@ func (s *Set) Retention() time.Duration {
 // (every 10 s or every minute, see Alarm.Step), replaying the instants
 // missed since the last tick, and returns the transitions in time order
 // (then by alarm name). A transition's Time is its evaluation instant.
+//
+// Composite alarms are evaluated after the metric alarms, at each instant
+// an alarm they reference changed state (in time order, each composite
+// after the composites it references), and once after PutComposite or
+// RestoreComposite; their transitions are in the result too.
 func (s *Set) Tick(now time.Time) []Transition {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	names := make([]string, 0, len(s.alarms))
-	for n := range s.alarms {
+	before := make(map[string]childNow, len(s.alarms)+len(s.composites))
+	for n, e := range s.alarms {
 		names = append(names, n)
+		before[n] = childNow{e.alarm.State(), e.alarm.Updated()}
 	}
 	sort.Strings(names)
 	var out []Transition
@@ -183,5 +220,8 @@ func (s *Set) Tick(now time.Time) []Transition {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	if len(s.composites) > 0 {
+		out = s.evaluateComposites(now, before, out)
+	}
 	return out
 }
