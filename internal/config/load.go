@@ -45,6 +45,7 @@ func LoadWith(configFiles, templateFiles []string, external []*Resources, params
 	var filters []filterItem
 	var alarms []alarmItem
 	var schedules []scheduleItem
+	var composites []compositeItem
 	builtinMetrics := false
 	type actionAt struct {
 		name string
@@ -93,6 +94,7 @@ func LoadWith(configFiles, templateFiles []string, external []*Resources, params
 			builtinActions = append(builtinActions, actionAt{a, &origin{file: file, field: field, positions: positions, at: positions[field]}})
 		}
 		filters, alarms, schedules = nativeMetrics(fc, file, positions, filters, alarms, schedules)
+		composites = nativeComposites(fc, file, positions, composites)
 	}
 	var builtinAlarms []alarmItem
 	if builtinMetrics {
@@ -142,6 +144,7 @@ func LoadWith(configFiles, templateFiles []string, external []*Resources, params
 		cfg.Skipped = append(cfg.Skipped, t.skipped...)
 		filters = append(filters, t.filters...)
 		alarms = append(alarms, t.alarms...)
+		composites = append(composites, t.composites...)
 		schedules = append(schedules, t.schedules...)
 		for arn, names := range t.topics {
 			if cfg.Topics == nil {
@@ -208,7 +211,7 @@ func LoadWith(configFiles, templateFiles []string, external []*Resources, params
 	for _, it := range builtinAlarms {
 		it.a.AlarmActions = append([]string(nil), actions...)
 	}
-	checkMetrics(l, cfg, filters, append(builtinAlarms, alarms...), schedules, haveReceiver, rules)
+	checkAlarms(l, cfg, filters, append(builtinAlarms, alarms...), composites, schedules, haveReceiver, rules)
 	if err := errors.Join(l.errs...); err != nil {
 		return nil, err
 	}

@@ -307,6 +307,13 @@ func dimKeys(m map[string]string) string { return strings.Join(sortedKeys(m), ",
 // for a template alarm, which AWS would accept (it may watch an AWS
 // service metric), the alarm is reported in Skipped and not run.
 func checkMetrics(l *errList, cfg *Config, filters []filterItem, alarms []alarmItem, schedules []scheduleItem, receivers map[string]bool, rules map[string]*rule.Rule) {
+	checkAlarms(l, cfg, filters, alarms, nil, schedules, receivers, rules)
+}
+
+// checkAlarms is checkMetrics with composite alarms, checked after the
+// metric alarms (checkComposites); schedules may switch their actions
+// too.
+func checkAlarms(l *errList, cfg *Config, filters []filterItem, alarms []alarmItem, composites []compositeItem, schedules []scheduleItem, receivers map[string]bool, rules map[string]*rule.Rule) {
 	produced := map[string]metricProducer{}
 	type fkey struct{ group, name string }
 	seenFilter := map[fkey]*origin{}
@@ -354,6 +361,15 @@ func checkMetrics(l *errList, cfg *Config, filters []filterItem, alarms []alarmI
 	for n := range names {
 		haveAlarm[n] = true
 	}
+	checkComposites(l, cfg, composites, alarmNames(alarms), haveAlarm, receivers)
+	run := make(map[string]bool, len(haveAlarm)+len(cfg.CompositeAlarms))
+	for n := range haveAlarm {
+		run[n] = true
+	}
+	for _, c := range cfg.CompositeAlarms {
+		run[c.Name] = true
+	}
+	haveAlarm = run
 	routes := map[string]bool{}
 	for _, r := range cfg.Routes {
 		if r.Name != "" {

@@ -23,11 +23,12 @@ type fileConfig struct {
 	// BuiltinMetrics adds the CIS metric filters and alarms (rules/metrics);
 	// BuiltinMetricsActions are their alarm actions (receiver names or
 	// topic ARNs).
-	BuiltinMetrics        *bool           `yaml:"builtin_metrics"`
-	BuiltinMetricsActions []string        `yaml:"builtin_metrics_actions"`
-	MetricFilters         []*MetricFilter `yaml:"metric_filters"`
-	Alarms                []*Alarm        `yaml:"alarms"`
-	Schedules             []*Schedule     `yaml:"schedules"`
+	BuiltinMetrics        *bool             `yaml:"builtin_metrics"`
+	BuiltinMetricsActions []string          `yaml:"builtin_metrics_actions"`
+	MetricFilters         []*MetricFilter   `yaml:"metric_filters"`
+	Alarms                []*Alarm          `yaml:"alarms"`
+	CompositeAlarms       []*CompositeAlarm `yaml:"composite_alarms"`
+	Schedules             []*Schedule       `yaml:"schedules"`
 	// Postgres is a postgres:// URL: several serve nodes share that
 	// database (serve's --postgres wins over it).
 	Postgres Secret `yaml:"postgres"`
@@ -377,7 +378,7 @@ func decodeNative(l *errList, file string, data []byte, env func(string) (string
 	}
 	d := &decoder{file: file, env: env, errs: l, positions: positions}
 	if root.Kind != yaml.MappingNode {
-		d.errorf(root, "", nil, "want a mapping with builtin_rules, rules, receivers, routes, metric_filters, alarms and schedules")
+		d.errorf(root, "", nil, "want a mapping with builtin_rules, rules, receivers, routes, metric_filters, alarms, composite_alarms and schedules")
 		return fc, positions
 	}
 	d.decode(root, reflect.ValueOf(fc).Elem(), "")

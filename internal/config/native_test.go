@@ -119,7 +119,7 @@ func TestNativeErrors(t *testing.T) {
 		sentinel   error
 	}{
 		{"unknown top key", "receiver: []\n", nil,
-			[]string{"x.yaml:1:1: receiver: unknown key (want one of builtin_rules, rules, receivers, routes, builtin_metrics, builtin_metrics_actions, metric_filters, alarms, schedules, postgres)"}, ErrUnknownKey},
+			[]string{"x.yaml:1:1: receiver: unknown key (want one of builtin_rules, rules, receivers, routes, builtin_metrics, builtin_metrics_actions, metric_filters, alarms, composite_alarms, schedules, postgres)"}, ErrUnknownKey},
 		{"unknown nested key", "receivers:\n  - name: a\n    slack: {webhook_url: 'https://x', channel: c}\n", nil,
 			[]string{"x.yaml:3:39: receivers[0].slack.channel: unknown key"}, ErrUnknownKey},
 		{"syntax", "receivers: [\n", nil, []string{"x.yaml:1: did not find expected node content"}, nil},

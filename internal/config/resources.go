@@ -10,21 +10,22 @@ import (
 
 // nameProps is the property holding each resource type's physical name.
 var nameProps = map[string]string{
-	"AWS::Events::Rule":           "Name",
-	"AWS::Events::Connection":     "Name",
-	"AWS::Events::ApiDestination": "Name",
-	"AWS::SNS::Topic":             "TopicName",
-	"AWS::IAM::Role":              "RoleName",
-	"AWS::IAM::User":              "UserName",
-	"AWS::IAM::Group":             "GroupName",
-	"AWS::IAM::ManagedPolicy":     "ManagedPolicyName",
-	"AWS::IAM::Policy":            "PolicyName",
-	"AWS::Lambda::Function":       "FunctionName",
-	"AWS::SQS::Queue":             "QueueName",
-	"AWS::Logs::LogGroup":         "LogGroupName",
-	"AWS::CloudWatch::Alarm":      "AlarmName",
-	"AWS::Scheduler::Schedule":    "Name",
-	"AWS::Logs::MetricFilter":     "FilterName",
+	"AWS::Events::Rule":               "Name",
+	"AWS::Events::Connection":         "Name",
+	"AWS::Events::ApiDestination":     "Name",
+	"AWS::SNS::Topic":                 "TopicName",
+	"AWS::IAM::Role":                  "RoleName",
+	"AWS::IAM::User":                  "UserName",
+	"AWS::IAM::Group":                 "GroupName",
+	"AWS::IAM::ManagedPolicy":         "ManagedPolicyName",
+	"AWS::IAM::Policy":                "PolicyName",
+	"AWS::Lambda::Function":           "FunctionName",
+	"AWS::SQS::Queue":                 "QueueName",
+	"AWS::Logs::LogGroup":             "LogGroupName",
+	"AWS::CloudWatch::Alarm":          "AlarmName",
+	"AWS::CloudWatch::CompositeAlarm": "AlarmName",
+	"AWS::Scheduler::Schedule":        "Name",
+	"AWS::Logs::MetricFilter":         "FilterName",
 }
 
 // physicalName is a resource's name: its name property, or
@@ -41,7 +42,7 @@ func (t *tmpl) physicalName(r *resource) string {
 	r.nameState = 1
 	name := t.stack + "-" + r.id
 	switch r.typ {
-	case "AWS::CloudWatch::Alarm", "AWS::Logs::MetricFilter", "AWS::Scheduler::Schedule":
+	case "AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm", "AWS::Logs::MetricFilter", "AWS::Scheduler::Schedule":
 		// Named by their logical ID when unnamed, so that a schedule's
 		// AlarmNames can be written as the template reads.
 		name = r.id
@@ -116,7 +117,7 @@ func (t *tmpl) attValue(r *resource, attr string) (*tval, bool) {
 		s = name
 	case "AWS::SQS::Queue.QueueUrl":
 		s = t.refValue(r).s
-	case "AWS::CloudWatch::Alarm.Arn":
+	case "AWS::CloudWatch::Alarm.Arn", "AWS::CloudWatch::CompositeAlarm.Arn":
 		s = t.arn("cloudwatch", "alarm:"+name)
 	case "AWS::Scheduler::Schedule.Arn":
 		group := "default"
@@ -167,6 +168,9 @@ var interpreted = map[string]map[string]bool{
 		"DatapointsToAlarm", "Dimensions", "EvaluateLowSampleCountPercentile", "EvaluationPeriods", "ExtendedStatistic",
 		"InsufficientDataActions", "MetricName", "Metrics", "Namespace", "OKActions", "Period", "Statistic", "Tags",
 		"Threshold", "ThresholdMetricId", "TreatMissingData", "Unit"),
+	"AWS::CloudWatch::CompositeAlarm": set("ActionsEnabled", "ActionsSuppressor", "ActionsSuppressorExtensionPeriod",
+		"ActionsSuppressorWaitPeriod", "AlarmActions", "AlarmDescription", "AlarmName", "AlarmRule", "InsufficientDataActions",
+		"OKActions", "Tags"),
 	"AWS::Scheduler::Schedule": set("ActionAfterCompletion", "Description", "EndDate", "FlexibleTimeWindow", "GroupName",
 		"KmsKeyArn", "Name", "ScheduleExpression", "ScheduleExpressionTimezone", "StartDate", "State", "Target"),
 	"AWS::SNS::Subscription": set("DeliveryPolicy", "Endpoint", "FilterPolicy", "FilterPolicyScope", "Protocol", "RawMessageDelivery",
@@ -304,6 +308,8 @@ func (t *tmpl) build() {
 			t.metricFilter(r, v)
 		case "AWS::CloudWatch::Alarm":
 			t.cloudWatchAlarm(r, v)
+		case "AWS::CloudWatch::CompositeAlarm":
+			t.cloudWatchCompositeAlarm(r, v)
 		case "AWS::Scheduler::Schedule":
 			t.schedulerSchedule(r, v)
 		}

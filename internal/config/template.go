@@ -52,15 +52,16 @@ type resource struct {
 
 // templateResult is what a template contributes to the Config.
 type templateResult struct {
-	rules     []*rule.Rule
-	receivers []receiverItem
-	routes    []routeItem
-	skipped   []string
-	declared  map[string]bool
-	topics    map[string][]string
-	filters   []filterItem
-	alarms    []alarmItem
-	schedules []scheduleItem
+	rules      []*rule.Rule
+	receivers  []receiverItem
+	routes     []routeItem
+	skipped    []string
+	declared   map[string]bool
+	topics     map[string][]string
+	filters    []filterItem
+	alarms     []alarmItem
+	composites []compositeItem
+	schedules  []scheduleItem
 }
 
 func (t *tmpl) errorf(p pos, field, format string, args ...any) {

@@ -25,6 +25,10 @@ type Config struct {
 	MetricFilters []*MetricFilter
 	// Alarms watch metrics (AWS::CloudWatch::Alarm, or native alarms).
 	Alarms []*Alarm
+	// CompositeAlarms combine alarms' states (AWS::CloudWatch::
+	// CompositeAlarm, or native composite_alarms), each after the
+	// composites it references.
+	CompositeAlarms []*CompositeAlarm
 	// Schedules act when they fire (AWS::Scheduler::Schedule, an
 	// AWS::Events::Rule with a ScheduleExpression, or native schedules).
 	Schedules []*Schedule
