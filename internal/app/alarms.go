@@ -40,13 +40,16 @@ const alarmTick = 10 * time.Second
 // actions switch with the schedule that switched them, and New restores
 // both.
 type watch struct {
-	filters   *metricfilter.Filters
-	alarms    *alarm.Set
-	configs   map[string]alarm.Config
-	metrics   []string // the metric keys the alarms watch
-	schedules []*timedAction
-	region    string
-	account   string
+	filters *metricfilter.Filters
+	alarms  *alarm.Set
+	configs map[string]alarm.Config
+	// composites are the composite alarms' configurations; the set
+	// evaluates them when an alarm they reference changes state.
+	composites map[string]alarm.CompositeConfig
+	metrics    []string // the metric keys the alarms watch
+	schedules  []*timedAction
+	region     string
+	account    string
 
 	loaded time.Time // the last evaluation's instant: the next reload starts a range before it
 	pruned time.Time // when datapoints were last pruned
@@ -77,11 +80,12 @@ type timedAction struct {
 
 func newWatch(cfg *config.Config, params map[string]string, now time.Time) (*watch, error) {
 	w := &watch{
-		configs: map[string]alarm.Config{},
-		region:  params["AWS::Region"],
-		account: params["AWS::AccountId"],
-		loaded:  now,
-		pruned:  now,
+		configs:    map[string]alarm.Config{},
+		composites: map[string]alarm.CompositeConfig{},
+		region:     params["AWS::Region"],
+		account:    params["AWS::AccountId"],
+		loaded:     now,
+		pruned:     now,
 	}
 	if w.region == "" {
 		w.region = "us-east-1"
@@ -94,6 +98,7 @@ func newWatch(cfg *config.Config, params map[string]string, now time.Time) (*wat
 		return nil, err
 	}
 	w.alarms = alarm.NewSet(alarm.NewSeries(0))
+	w.alarms.SetIdentity(w.region, w.account)
 	for _, a := range cfg.Alarms {
 		c := a.AlarmConfig()
 		if err := w.alarms.Put(c, now); err != nil {
@@ -103,6 +108,15 @@ func newWatch(cfg *config.Config, params map[string]string, now time.Time) (*wat
 		if k := alarm.MetricKey(c.Namespace, c.Metric, c.Dimensions); !slices.Contains(w.metrics, k) {
 			w.metrics = append(w.metrics, k)
 		}
+	}
+	// In the configuration's order: each after the composites it
+	// references.
+	for _, a := range cfg.CompositeAlarms {
+		c := a.CompositeConfig()
+		if err := w.alarms.PutComposite(c, now); err != nil {
+			return nil, fmt.Errorf("composite alarm %s: %w", a.Name, err)
+		}
+		w.composites[c.Name] = c
 	}
 	var errs []error
 	for _, sc := range cfg.Schedules {
@@ -194,15 +208,22 @@ func (w *watch) forget(ctx context.Context, st store.Store, now time.Time) error
 
 // restore puts the alarms back in the states the store saved (actions
 // enabled or not included); alarms no longer configured are ignored.
+// Composite alarms are restored after the metric alarms, in the
+// configuration's order, and evaluated again at the next evaluation.
 func (w *watch) restore(ctx context.Context, st store.Store, now time.Time) error {
-	if len(w.configs) == 0 {
+	if len(w.configs) == 0 && len(w.composites) == 0 {
 		return nil
 	}
 	snaps, err := st.AlarmSnapshots(ctx)
 	if err != nil {
 		return err
 	}
+	var comps []store.AlarmSnapshot
 	for _, sn := range snaps {
+		if _, ok := w.composites[sn.Name]; ok {
+			comps = append(comps, sn)
+			continue
+		}
 		c, ok := w.configs[sn.Name]
 		if !ok {
 			continue
@@ -211,7 +232,22 @@ func (w *watch) restore(ctx context.Context, st store.Store, now time.Time) erro
 			return fmt.Errorf("alarm %s: %w", sn.Name, err)
 		}
 	}
+	// Referenced composites first: restoring one validates that those it
+	// references exist, which they do (newWatch put them all).
+	for _, sn := range comps {
+		if err := w.alarms.RestoreComposite(w.composites[sn.Name], sn.Snapshot, now); err != nil {
+			return fmt.Errorf("composite alarm %s: %w", sn.Name, err)
+		}
+	}
 	return nil
+}
+
+// putBack returns an alarm, metric or composite, to a saved state.
+func (w *watch) putBack(sn store.AlarmSnapshot, now time.Time) error {
+	if c, ok := w.composites[sn.Name]; ok {
+		return w.alarms.RestoreComposite(c, sn.Snapshot, now)
+	}
+	return w.alarms.Restore(w.configs[sn.Name], sn.Snapshot, now)
 }
 
 // snapshots returns the named alarms' snapshots, for the store.
@@ -286,9 +322,16 @@ func (a *App) evaluate(ctx context.Context, now time.Time) error {
 		if !slices.Contains(changed, t.Alarm) {
 			changed = append(changed, t.Alarm)
 		}
-		c := w.configs[t.Alarm]
-		body := w.notification(c, t, known)
 		key := "alarm:" + t.Alarm + ":" + t.Time.UTC().Format(time.RFC3339Nano)
+		var body, change []byte
+		if cc, ok := w.composites[t.Alarm]; ok {
+			body = alarm.CompositeNotification(cc, t, w.region, w.account)
+			change = alarm.CompositeStateChangeEvent(cc, t, w.region, w.account, key)
+		} else {
+			c := w.configs[t.Alarm]
+			body = w.notification(c, t, known)
+			change = alarm.StateChangeEvent(c, t, w.region, w.account, key)
+		}
 		var deliveries []store.Delivery
 		for _, action := range t.Actions {
 			recvs := a.cfg.ActionReceivers(action)
@@ -312,7 +355,7 @@ func (a *App) evaluate(ctx context.Context, now time.Time) error {
 				EventTime: t.Time.UTC().Format(time.RFC3339), Account: w.account, Region: w.region,
 				EventSource: "aws.cloudwatch", EventName: "CloudWatch Alarm State Change",
 				Summary: fmt.Sprintf("%s: %s -> %s: %s", alarm.Subject(t, w.region), t.From, t.To, t.Reason),
-				Event:   alarm.StateChangeEvent(c, t, w.region, w.account, key),
+				Event:   change,
 			},
 			Deliveries: deliveries,
 		}}})
@@ -321,7 +364,7 @@ func (a *App) evaluate(ctx context.Context, now time.Time) error {
 	if err != nil {
 		for _, sn := range before {
 			if slices.Contains(changed, sn.Name) {
-				if rerr := w.alarms.Restore(w.configs[sn.Name], sn.Snapshot, now); rerr != nil {
+				if rerr := w.putBack(sn, now); rerr != nil {
 					a.log.Error("alarm state not put back", "alarm", sn.Name, "err", rerr)
 				}
 			}
@@ -381,6 +424,12 @@ func (w *watch) takeOver(ctx context.Context, st store.Store, now time.Time) err
 			return fmt.Errorf("alarm %s: %w", c.Name, err)
 		}
 	}
+	// PutComposite keeps a composite's state and its references exist.
+	for _, c := range w.composites {
+		if err := w.alarms.PutComposite(c, now); err != nil {
+			return fmt.Errorf("composite alarm %s: %w", c.Name, err)
+		}
+	}
 	if err := w.restore(ctx, st, now); err != nil {
 		return err
 	}
@@ -401,7 +450,7 @@ func (a *App) lead(ctx context.Context) error {
 	defer wg.Wait()
 	w := a.watch
 	scheds := w.leaderSchedules()
-	active := w.filters.Len() > 0 || len(w.configs) > 0 || len(scheds) > 0
+	active := w.filters.Len() > 0 || len(w.configs) > 0 || len(w.composites) > 0 || len(scheds) > 0
 	for active && a.shared {
 		err := w.takeOver(ctx, a.store, a.clock.Now())
 		if err == nil {
