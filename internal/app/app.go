@@ -304,10 +304,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Now:          o.Clock.Now,
 		Logger:       o.Logger.With("part", "ui"),
 
-		Alarms:        cfg.Alarms,
-		Schedules:     cfg.Schedules,
-		Muted:         a.ruleMuted,
-		DisabledRules: ui.DisabledRules(cfg.Skipped),
+		Alarms:          cfg.Alarms,
+		Schedules:       cfg.Schedules,
+		CompositeAlarms: cfg.CompositeAlarms,
+		Muted:           a.ruleMuted,
+		DisabledRules:   ui.DisabledRules(cfg.Skipped),
 	})
 	if err != nil {
 		a.store.Close()

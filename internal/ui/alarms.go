@@ -85,6 +85,9 @@ func (s *Server) setAlarms(o Options) error {
 		s.alarms[a.Name] = &alarmDef{cfg: c, stat: st, key: al.MetricKey(), step: al.Step(), source: a.Source}
 		s.alarmNames = append(s.alarmNames, a.Name)
 	}
+	if err := s.setComposites(o.CompositeAlarms); err != nil {
+		return err
+	}
 	sort.Strings(s.alarmNames)
 	for _, sc := range o.Schedules {
 		if sc != nil {
@@ -156,7 +159,11 @@ func (s *Server) handleAlarms(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := make([]alarmStatus, 0, len(s.alarmNames))
 	for _, n := range s.alarmNames {
-		rows = append(rows, s.alarmStatus(s.alarms[n], snaps))
+		if c, ok := s.composites[n]; ok {
+			rows = append(rows, c.status(snaps))
+		} else {
+			rows = append(rows, s.alarmStatus(s.alarms[n], snaps))
+		}
 	}
 	s.render(w, http.StatusOK, "alarms", struct {
 		page
@@ -183,6 +190,10 @@ type alarmPage struct {
 func (s *Server) handleAlarm(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	d, ok := s.alarms[name]
+	if c, comp := s.composites[name]; comp {
+		s.handleComposite(w, r, c)
+		return
+	}
 	if !ok {
 		s.errorPage(w, http.StatusNotFound, "no alarm "+strconv.Quote(name))
 		return
@@ -226,15 +237,22 @@ func (s *Server) handleAlarm(w http.ResponseWriter, r *http.Request) {
 			p.Missing++
 		}
 	}
+	p.Schedules, p.Windows = s.actionSchedules(name, now, p.ActionsEnabled)
+	s.render(w, http.StatusOK, "alarm", p)
+}
+
+// actionSchedules are the schedules that switch the named alarm's actions,
+// and the windows of disabled actions they make from now.
+func (s *Server) actionSchedules(name string, now time.Time, enabled bool) ([]scheduleRow, []actionsWindow) {
 	var mine []*schedDef
+	var rows []scheduleRow
 	for _, sd := range s.schedules {
 		if (sd.cfg.Action == config.ActionDisableAlarmActions || sd.cfg.Action == config.ActionEnableAlarmActions) && slices.Contains(sd.cfg.Alarms, name) {
 			mine = append(mine, sd)
-			p.Schedules = append(p.Schedules, newScheduleRow(sd, now))
+			rows = append(rows, newScheduleRow(sd, now))
 		}
 	}
-	p.Windows = disabledWindows(now, p.ActionsEnabled, mine, maxWindows)
-	s.render(w, http.StatusOK, "alarm", p)
+	return rows, disabledWindows(now, enabled, mine, maxWindows)
 }
 
 // periodPoint is the alarm's statistic over one period.

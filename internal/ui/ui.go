@@ -72,6 +72,8 @@ type Options struct {
 	// the alarms pages (their states are read from the store).
 	Alarms    []*config.Alarm
 	Schedules []*config.Schedule
+	// CompositeAlarms are the configured composite alarms.
+	CompositeAlarms []*config.CompositeAlarm
 	// Muted reports whether a mute schedule mutes a rule now (nil: none
 	// does).
 	Muted func(rule string) bool
@@ -91,8 +93,9 @@ type Server struct {
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 
-	alarms     map[string]*alarmDef // by name
-	alarmNames []string             // sorted
+	alarms     map[string]*alarmDef     // by name
+	composites map[string]*compositeDef // by name
+	alarmNames []string                 // sorted, metric and composite
 	schedules  []*schedDef
 	ruleInfo   map[string]*ruleInfo // by name
 	muted      func(rule string) bool
@@ -126,8 +129,8 @@ func New(o Options) (*Server, error) {
 	s.setRules(o)
 	funcs := template.FuncMap{"fmtTime": fmtTime, "short": short, "ruleHref": ruleHref}
 	s.pages = map[string]*template.Template{}
-	for _, p := range []string{"alerts", "alert", "rules", "rule", "alarms", "alarm", "playground", "login", "logout", "error"} {
-		t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
+	for _, p := range []string{"alerts", "alert", "rules", "rule", "alarms", "alarm", "composite", "playground", "login", "logout", "error"} {
+		t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/alarmtail.html", "templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("ui template %s: %w", p, err)
 		}
