@@ -134,6 +134,12 @@ func describeConfig(w io.Writer, cfg *config.Config) {
 		fmt.Fprintf(w, "  %s: %s(%s/%s) over %s x%d %s %g -> %s %s\n", a.Name, a.Statistic, a.Namespace, a.MetricName,
 			time.Duration(a.Period), a.EvaluationPeriods, a.ComparisonOperator, a.Threshold, orNone(a.AlarmActions), a.Source)
 	}
+	if len(cfg.CompositeAlarms) > 0 {
+		fmt.Fprintf(w, "composite alarms: %d\n", len(cfg.CompositeAlarms))
+		for _, c := range cfg.CompositeAlarms {
+			fmt.Fprintf(w, "  %s: %s -> %s %s\n", c.Name, c.Rule, orNone(c.AlarmActions), c.Source)
+		}
+	}
 	fmt.Fprintf(w, "schedules: %d\n", len(cfg.Schedules))
 	for _, s := range cfg.Schedules {
 		tz := s.TimeZone

@@ -140,3 +140,33 @@ resource "aws_cloudwatch_event_target" "t" {
 		t.Errorf("--var: exit %d; stdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }
+
+// TestValidateComposite: validate lists composite alarms with their rules
+// and actions.
+func TestValidateComposite(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "trailwatch.yaml")
+	if err := os.WriteFile(p, []byte(`builtin_rules: false
+receivers:
+  - {name: oncall, stdout: {}}
+metric_filters:
+  - name: logins
+    filter_pattern: '{ $.eventName = ConsoleLogin }'
+    metric_transformations:
+      - {metric_namespace: Trail, metric_name: Logins, metric_value: '1'}
+alarms:
+  - {name: a, namespace: Trail, metric_name: Logins, statistic: Sum, period: 1m, evaluation_periods: 1, threshold: 1, comparison_operator: GreaterThanOrEqualToThreshold}
+  - {name: b, namespace: Trail, metric_name: Logins, statistic: Sum, period: 1m, evaluation_periods: 1, threshold: 5, comparison_operator: GreaterThanOrEqualToThreshold}
+composite_alarms:
+  - {name: both, rule: 'ALARM(a) AND ALARM(b)', alarm_actions: [oncall]}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "", "validate", "--config", p)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "composite alarms: 1\n  both: ALARM(a) AND ALARM(b) -> oncall "+p+":") {
+		t.Errorf("output:\n%s", out)
+	}
+}
