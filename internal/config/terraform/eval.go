@@ -16,48 +16,66 @@ const account = "123456789012"
 // meta are resource arguments that are Terraform's, not the resource's.
 var meta = map[string]bool{"count": true, "for_each": true, "provider": true, "depends_on": true}
 
-// run evaluates the module and maps its resources.
-func (m *module) run() *config.Resources {
-	vars := m.variableValues()
-	if m.diags.HasErrors() {
+// run evaluates the modules, the root and those it calls, and maps their
+// resources.
+func (r *reader) run(root *modDef) *config.Resources {
+	m := newModule(r, root, "", nil, nil)
+	m.varVals = m.rootVariables()
+	if r.diags.HasErrors() {
 		return nil
 	}
-	if m.region == "" {
-		m.region = "us-east-1"
+	m.validate()
+	if r.diags.HasErrors() {
+		return nil
 	}
-	m.localVals = map[string]cty.Value{}
-	m.instances = map[string][]*instance{}
-	m.keyed = map[string]bool{}
-	m.counted = map[string]bool{}
 	// Values become known pass after pass, as references resolve; stop
-	// when a pass learns nothing.
-	prev := -1
-	for pass := 0; pass < len(m.resources)+len(m.locals)+2; pass++ {
-		known := m.pass(vars)
-		if known == prev {
+	// when a pass changes nothing (or after as many passes as there are
+	// things to evaluate, for values that would change forever).
+	for pass := 0; ; pass++ {
+		items, changed := m.pass()
+		if !changed || pass > items+2 {
 			break
 		}
-		prev = known
 	}
-	return m.resourcesOut(vars)
+	o := &out{rs: &config.Resources{Region: r.region, Account: account}, arnAddr: map[string]string{},
+		targets: map[string][]target{}, ruleByName: map[string]*config.Resource{}}
+	m.arns(o)
+	m.report(o)
+	r.attachTargets(o)
+	return o.rs
 }
 
-// pass evaluates locals and every resource instance's attributes with
-// what is known so far; it returns how many values are known.
-func (m *module) pass(vars map[string]cty.Value) int {
-	n := 0
-	ctx := m.evalContext(vars, nil)
+// pass evaluates the module's variables (a called module's), locals,
+// every resource instance's attributes, the modules it calls and its
+// outputs with what is known so far; it returns how many things there
+// are to evaluate and whether any value changed.
+func (m *module) pass() (items int, changed bool) {
+	if m.parent != nil {
+		vals := m.inputs(false)
+		if !sameVals(vals, m.varVals) {
+			changed = true
+		}
+		m.varVals = vals
+		items += len(vals)
+	}
+	ctx := m.evalContext(nil)
 	for _, a := range m.locals {
+		items++
 		v, d := a.Expr.Value(ctx)
 		if !d.HasErrors() && v.IsWhollyKnown() {
+			if old, ok := m.localVals[a.Name]; !ok || !old.RawEquals(v) {
+				changed = true
+			}
 			m.localVals[a.Name] = v
-			n++
 		}
 	}
 	for _, r := range m.resources {
-		ctx := m.evalContext(vars, nil)
+		items++
+		ctx := m.evalContext(nil)
+		exps, mode := m.expand(m.full(r.addr()), r.block.Body, ctx, false)
+		m.counted[r.addr()], m.keyed[r.addr()] = mode == counted, mode == keyed
 		var insts []*instance
-		for _, ex := range m.expand(r, ctx, false) {
+		for _, ex := range exps {
 			in := &instance{r: r, addr: ex.addr, ctx: ex.ctx, attrs: map[string]cty.Value{}}
 			ictx := child(ctx, ex.ctx)
 			for name, a := range r.block.Body.Attributes {
@@ -69,14 +87,106 @@ func (m *module) pass(vars map[string]cty.Value) int {
 					continue
 				}
 				in.attrs[name] = v
-				n++
 			}
 			m.computed(in)
 			insts = append(insts, in)
 		}
+		if !sameInstances(m.instances[r.addr()], insts) {
+			changed = true
+		}
 		m.instances[r.addr()] = insts
 	}
-	return n
+	ctx = m.evalContext(nil)
+	for _, c := range m.calls {
+		items++
+		exps, mode := m.expand(m.full("module."+c.name), c.block.Body, ctx, false)
+		var kids []*module
+		for _, ex := range exps {
+			k := m.called(c, ex)
+			n, ch := k.pass()
+			items += n
+			changed = changed || ch
+			kids = append(kids, k)
+		}
+		old := m.children[c.name]
+		if len(old) != len(kids) || m.childMode[c.name] != mode {
+			changed = true
+		} else {
+			for i := range old {
+				changed = changed || old[i] != kids[i]
+			}
+		}
+		m.children[c.name], m.childMode[c.name] = kids, mode
+	}
+	if m.parent != nil {
+		items += len(m.outs)
+		changed = m.passOutputs() || changed
+	}
+	return items, changed
+}
+
+func sameVals(a, b map[string]cty.Value) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok || !v.RawEquals(w) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameInstances(a, b []*instance) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].addr != b[i].addr || !sameVals(a[i].attrs, b[i].attrs) {
+			return false
+		}
+	}
+	return true
+}
+
+// report evaluates the module's resources, reporting errors, maps them
+// into o, then the modules it calls. A called module whose arguments are
+// in error is not gone into.
+func (m *module) report(o *out) {
+	if m.parent != nil {
+		before := m.errs()
+		m.varVals = m.inputs(true)
+		m.validate()
+		if m.errs() > before {
+			return
+		}
+	}
+	m.resourcesOut(o)
+	ctx := m.evalContext(nil)
+	for _, c := range m.calls {
+		exps, _ := m.expand(m.full("module."+c.name), c.block.Body, ctx, true)
+		for _, ex := range exps {
+			m.called(c, ex).report(o)
+		}
+	}
+}
+
+// arns indexes every resource instance's ARN, in this module and those it
+// calls, by address (to name the resource a Skipped entry points to).
+func (m *module) arns(o *out) {
+	for _, insts := range m.instances {
+		for _, in := range insts {
+			if v, ok := in.attrs["arn"]; ok && v.Type() == cty.String {
+				o.arnAddr[v.AsString()] = in.addr
+			}
+		}
+	}
+	for _, c := range m.calls {
+		for _, k := range m.children[c.name] {
+			k.arns(o)
+		}
+	}
 }
 
 type expansion struct {
@@ -84,50 +194,55 @@ type expansion struct {
 	ctx  map[string]cty.Value
 }
 
-// expand gives a resource's instances by its count or for_each; report:
-// errors are reported (the last pass) rather than waited out.
-func (m *module) expand(r *resourceBlock, ctx *hcl.EvalContext, report bool) []expansion {
-	body := r.block.Body
+// expand gives the instances a resource or module block (at address
+// addr, body body) makes by its count or for_each, and which of the two
+// it has; report: errors are reported (the last pass) rather than waited
+// out.
+func (m *module) expand(addr string, body *hclsyntax.Body, ctx *hcl.EvalContext, report bool) ([]expansion, int) {
 	if a := body.Attributes["count"]; a != nil {
-		m.counted[r.addr()] = true
 		v, d := a.Expr.Value(ctx)
 		if d.HasErrors() || !v.IsWhollyKnown() || v.IsNull() || v.Type() != cty.Number {
 			if report {
-				if d.HasErrors() {
+				switch {
+				case d.HasErrors():
 					m.diags = append(m.diags, d...)
-				} else {
-					m.errorf(a.Expr.Range(), "%s: count must be a number known without applying (literals, variables, locals)", r.addr())
+				case !v.IsWhollyKnown():
+					m.notKnown(addr, "count", a.Expr)
+				default:
+					m.errorf(a.Expr.Range(), "%s: count must be a number known without applying (literals, variables, locals)", addr)
 				}
 			}
-			return nil
+			return nil, counted
 		}
 		bf := v.AsBigFloat()
 		c, acc := bf.Int64()
 		if acc != 0 || c < 0 || c > 1000 {
 			if report {
-				m.errorf(a.Expr.Range(), "%s: count must be a whole number from 0 to 1000", r.addr())
+				m.errorf(a.Expr.Range(), "%s: count must be a whole number from 0 to 1000", addr)
 			}
-			return nil
+			return nil, counted
 		}
 		out := make([]expansion, c)
 		for i := range out {
-			out[i] = expansion{fmt.Sprintf("%s[%d]", r.addr(), i), map[string]cty.Value{"count": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(i))})}}
+			out[i] = expansion{fmt.Sprintf("%s[%d]", addr, i), map[string]cty.Value{"count": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(i))})}}
 		}
-		return out
+		return out, counted
 	}
 	if a := body.Attributes["for_each"]; a != nil {
-		m.keyed[r.addr()] = true
 		v, d := a.Expr.Value(ctx)
 		ty := v.Type()
 		if d.HasErrors() || !v.IsWhollyKnown() || v.IsNull() || !(ty.IsMapType() || ty.IsObjectType() || ty.IsSetType() || ty.IsListType() || ty.IsTupleType()) {
 			if report {
-				if d.HasErrors() {
+				switch {
+				case d.HasErrors():
 					m.diags = append(m.diags, d...)
-				} else {
-					m.errorf(a.Expr.Range(), "%s: for_each must be a map or a set of strings known without applying", r.addr())
+				case !v.IsWhollyKnown():
+					m.notKnown(addr, "for_each", a.Expr)
+				default:
+					m.errorf(a.Expr.Range(), "%s: for_each must be a map or a set of strings known without applying", addr)
 				}
 			}
-			return nil
+			return nil, keyed
 		}
 		var out []expansion
 		isSet := !(ty.IsMapType() || ty.IsObjectType())
@@ -136,19 +251,19 @@ func (m *module) expand(r *resourceBlock, ctx *hcl.EvalContext, report bool) []e
 			if isSet {
 				if e.Type() != cty.String {
 					if report {
-						m.errorf(a.Expr.Range(), "%s: for_each over a list or set wants strings (toset([...]))", r.addr())
+						m.errorf(a.Expr.Range(), "%s: for_each over a list or set wants strings (toset([...]))", addr)
 					}
-					return nil
+					return nil, keyed
 				}
 				k = e
 			}
 			key := k.AsString()
-			out = append(out, expansion{fmt.Sprintf("%s[%q]", r.addr(), key), map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": k, "value": e})}})
+			out = append(out, expansion{fmt.Sprintf("%s[%q]", addr, key), map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": k, "value": e})}})
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].addr < out[j].addr })
-		return out
+		return out, keyed
 	}
-	return []expansion{{addr: r.addr()}}
+	return []expansion{{addr: addr}}, single
 }
 
 func (m *module) arn(service, resource string) string {
@@ -264,12 +379,14 @@ type node struct {
 	rng    hcl.Range
 	attrs  map[string]attr
 	blocks map[string][]*node
-	names  []string // attribute and block names, for unknown-key checks
+	names  []string             // attribute and block names, for unknown-key checks
+	at     map[string]hcl.Range // where each block type was first written
 }
 
-// evalBody evaluates a resource body (its final pass), reporting errors.
+// evalBody evaluates a resource body (its final pass), reporting errors;
+// dynamic blocks become the blocks they make.
 func (m *module) evalBody(addr string, b *hclsyntax.Body, rng hcl.Range, ctx *hcl.EvalContext) *node {
-	n := &node{rng: rng, attrs: map[string]attr{}, blocks: map[string][]*node{}}
+	n := &node{rng: rng, attrs: map[string]attr{}, blocks: map[string][]*node{}, at: map[string]hcl.Range{}}
 	for _, a := range sortedAttrs(b) {
 		if meta[a.Name] {
 			continue
@@ -280,21 +397,31 @@ func (m *module) evalBody(addr string, b *hclsyntax.Body, rng hcl.Range, ctx *hc
 			continue
 		}
 		if !v.IsWhollyKnown() {
-			m.errorf(a.Expr.Range(), "%s: %s: the value depends on something Trailwatch cannot know (a module output, or a resource attribute only AWS knows)", addr, a.Name)
+			m.notKnown(addr, a.Name, a.Expr)
 			continue
 		}
 		n.attrs[a.Name] = attr{v, a.Expr.Range()}
 		n.names = append(n.names, a.Name)
 	}
 	for _, blk := range b.Blocks {
-		if blk.Type == "dynamic" || blk.Type == "lifecycle" {
-			if blk.Type == "dynamic" {
-				m.errorf(blk.DefRange(), "%s: dynamic blocks are not supported; write the blocks out", addr)
-			}
+		typ := blk.Type
+		var made []*node
+		switch typ {
+		case "lifecycle":
 			continue
+		case "dynamic":
+			typ, made = m.dynamic(addr, blk, ctx)
+			if typ == "" {
+				continue
+			}
+		default:
+			made = []*node{m.evalBody(addr, blk.Body, blk.DefRange(), ctx)}
 		}
-		n.blocks[blk.Type] = append(n.blocks[blk.Type], m.evalBody(addr, blk.Body, blk.DefRange(), ctx))
-		n.names = append(n.names, blk.Type)
+		if _, ok := n.at[typ]; !ok {
+			n.at[typ] = blk.DefRange()
+			n.names = append(n.names, typ)
+		}
+		n.blocks[typ] = append(n.blocks[typ], made...)
 	}
 	return n
 }

@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzLoad: any .tf text loads or fails with an error, never panics or
-// hangs; seed 003 and the tests' configurations are the corpus.
+// hangs; seed 003 and the tests' configurations are the corpus (one
+// calling its own directory as a module: a cycle).
 func FuzzLoad(f *testing.F) {
 	seed, err := os.ReadFile("testdata/seed003/main.tf")
 	if err != nil {
@@ -33,6 +34,32 @@ resource "aws_cloudwatch_event_target" "t" {
   rule = aws_cloudwatch_event_rule.r.name
   arn  = aws_sns_topic.t["b"].arn
 }`, `["a"]`)
+	f.Add(`variable "x" {
+  default = ["a"]
+  validation {
+    condition     = length(var.x) < 3
+    error_message = "at most two"
+  }
+}
+module "self" { source = "./" }
+resource "aws_cloudwatch_log_metric_filter" "f" {
+  name           = "f"
+  pattern        = "x"
+  log_group_name = "g"
+  dynamic "metric_transformation" {
+    for_each = toset(var.x)
+    iterator = m
+    content {
+      name      = m.key
+      namespace = "N"
+      value     = "1"
+      dynamic "unit" {
+        for_each = []
+        content {}
+      }
+    }
+  }
+}`, `["a", "b"]`)
 	f.Add(`locals {
   a = local.b
   b = local.a

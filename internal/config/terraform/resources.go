@@ -62,35 +62,38 @@ func skipReason(typ string) string {
 
 func where(r hcl.Range) string { return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line) }
 
-// resourcesOut maps the evaluated resources to config's.
-func (m *module) resourcesOut(vars map[string]cty.Value) *config.Resources {
-	rs := &config.Resources{Region: m.region, Account: account}
-	arnAddr := map[string]string{}
-	for _, insts := range m.instances {
-		for _, in := range insts {
-			if v, ok := in.attrs["arn"]; ok && v.Type() == cty.String {
-				arnAddr[v.AsString()] = in.addr
-			}
-		}
-	}
-	type target struct {
-		addr string
-		n    *node
-	}
-	targets := map[string][]target{} // rule name -> targets
-	var rules []*config.Resource
-	ruleByName := map[string]*config.Resource{}
+// out is what the modules' resources map to, with what mapping them
+// needs across modules.
+type out struct {
+	rs         *config.Resources
+	arnAddr    map[string]string           // ARN -> resource instance address
+	targets    map[string][]target         // rule name -> targets
+	ruleByName map[string]*config.Resource // rules by name
+}
+
+// target is an aws_cloudwatch_event_target, put into its rule's Targets
+// once every module is mapped.
+type target struct {
+	addr string
+	n    *node
+}
+
+// resourcesOut maps the module instance's evaluated resources to
+// config's.
+func (m *module) resourcesOut(o *out) {
+	rs, arnAddr, targets, ruleByName := o.rs, o.arnAddr, o.targets, o.ruleByName
 	for _, r := range m.resources {
 		if r.data {
 			continue
 		}
 		k, ok := kinds[r.typ]
 		if !ok {
-			rs.Skipped = append(rs.Skipped, fmt.Sprintf("%s: %s (%s): %s", where(r.block.DefRange()), r.addr(), r.typ, skipReason(r.typ)))
+			rs.Skipped = append(rs.Skipped, fmt.Sprintf("%s: %s (%s): %s", where(r.block.DefRange()), m.full(r.addr()), r.typ, skipReason(r.typ)))
 			continue
 		}
-		ctx := m.evalContext(vars, nil)
-		for _, ex := range m.expand(r, ctx, true) {
+		ctx := m.evalContext(nil)
+		exps, _ := m.expand(m.full(r.addr()), r.block.Body, ctx, true)
+		for _, ex := range exps {
 			n := m.evalBody(ex.addr, r.block.Body, r.block.DefRange(), child(ctx, ex.ctx))
 			m.checkKnown(ex.addr, n, k.known)
 			res := &config.Resource{ID: ex.addr, Type: k.cfn, File: n.rng.Filename, Line: n.rng.Start.Line, Col: n.rng.Start.Column}
@@ -120,7 +123,6 @@ func (m *module) resourcesOut(vars map[string]cty.Value) *config.Resources {
 					p.add("State", &config.Value{Str: "DISABLED", File: e.rng.Filename, Line: e.rng.Start.Line, Col: e.rng.Start.Column})
 				}
 				p.tags()
-				rules = append(rules, res)
 				ruleByName[name] = res
 			case "aws_sns_topic":
 				p.setStr("TopicName", name)
@@ -259,6 +261,12 @@ func (m *module) resourcesOut(vars map[string]cty.Value) *config.Resources {
 			rs.Items = append(rs.Items, *res)
 		}
 	}
+}
+
+// attachTargets puts the targets into their rules' Targets, in address
+// order: a target names its rule by name, in any module.
+func (r *reader) attachTargets(o *out) {
+	rs, targets, ruleByName := o.rs, o.targets, o.ruleByName
 	// Targets go into their rule's Targets, in address order.
 	names := make([]string, 0, len(targets))
 	for name := range targets {
@@ -271,7 +279,7 @@ func (m *module) resourcesOut(vars map[string]cty.Value) *config.Resources {
 		if rule == nil {
 			for _, t := range ts {
 				a := t.n.attrs["rule"]
-				m.errorf(a.rng, "%s: rule: no aws_cloudwatch_event_rule named %q in these files", t.addr, name)
+				r.errorf(a.rng, "%s: rule: no aws_cloudwatch_event_rule named %q in these files", t.addr, name)
 			}
 			continue
 		}
@@ -310,7 +318,6 @@ func (m *module) resourcesOut(vars map[string]cty.Value) *config.Resources {
 			}
 		}
 	}
-	return rs
 }
 
 func (m *module) find(addr, instAddr string) *instance {
@@ -342,8 +349,8 @@ func (m *module) checkKnown(addr string, n *node, known string) {
 		rng := n.rng
 		if a, found := n.attrs[name]; found {
 			rng = a.rng
-		} else if bs := n.blocks[name]; len(bs) > 0 {
-			rng = bs[0].rng
+		} else if at, found := n.at[name]; found {
+			rng = at
 		}
 		m.errorf(rng, "%s: unsupported argument %q", addr, name)
 	}

@@ -9,12 +9,16 @@
 // config.Resources); config does not import it.
 //
 // What is evaluated: variables (default; --var NAME=VALUE; TF_VAR_NAME;
-// type conversion; validation blocks are not checked), locals, references
-// between resources (aws_sns_topic.x.arn, aws_cloudwatch_event_rule.x.name,
+// type conversion; validation blocks), locals, references between
+// resources (aws_sns_topic.x.arn, aws_cloudwatch_event_rule.x.name,
 // data.aws_region.current.name, ...), string interpolation, heredocs, the
 // usual functions (jsonencode, format, join, merge, ...), count and
-// for_each. file() and templatefile() are errors naming them. Resource
-// types Trailwatch does not run are listed in Skipped with their address.
+// for_each, dynamic blocks, and module blocks with a local source (./ or
+// ../): their variables, resources (addressed module.NAME.TYPE.NAME),
+// outputs, count and for_each. file() and templatefile() are errors
+// naming them, and so is a module from a registry, git or http, which
+// Trailwatch does not download. Resource types Trailwatch does not run
+// are listed in Skipped with their address.
 package terraform
 
 import (
@@ -28,7 +32,6 @@ import (
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 
 	"github.com/trailwatch/trailwatch/internal/config"
@@ -46,7 +49,8 @@ func Load(files []string, vars map[string]string, env func(string) (string, bool
 }
 
 // Read reads .tf files into resources for config.LoadWith, to be loaded
-// with native files and templates.
+// with native files and templates. The files are the root module; the
+// modules they call are read from their source directories.
 func Read(files []string, vars map[string]string, env func(string) (string, bool)) (*config.Resources, error) {
 	if env == nil {
 		env = func(string) (string, bool) { return "", false }
@@ -55,23 +59,30 @@ func Read(files []string, vars map[string]string, env func(string) (string, bool
 	if err != nil {
 		return nil, err
 	}
-	m := &module{vars: vars, env: env, dir: "."}
+	r := &reader{vars: vars, env: env, defs: map[string]*modDef{}}
+	root := &modDef{dir: "."}
 	if len(paths) > 0 {
-		m.dir = filepath.Dir(paths[0])
+		root.dir = filepath.Dir(paths[0])
 	}
+	r.rootDir = root.dir
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("terraform: %w", err)
 		}
-		m.parse(p, data)
+		r.parse(root, p, data)
 	}
-	if m.diags.HasErrors() {
-		return nil, diagErr(m.diags)
+	r.region = root.provRegion
+	if r.region == "" {
+		r.region = "us-east-1"
 	}
-	rs := m.run()
-	if m.diags.HasErrors() {
-		return nil, diagErr(m.diags)
+	r.readCalls(root, []string{root.dir})
+	if r.diags.HasErrors() {
+		return nil, diagErr(r.diags)
+	}
+	rs := r.run(root)
+	if r.diags.HasErrors() {
+		return nil, diagErr(r.diags)
 	}
 	rs.Name = "terraform"
 	if len(paths) == 1 {
@@ -130,12 +141,75 @@ func diagErr(diags hcl.Diagnostics) error {
 	return errors.Join(errs...)
 }
 
+// reader is one Read: the values given, the diagnostics, the region, and
+// the modules read, by directory.
+type reader struct {
+	vars    map[string]string
+	env     func(string) (string, bool)
+	diags   hcl.Diagnostics
+	region  string
+	rootDir string
+	defs    map[string]*modDef // absolute directory -> module read from it
+}
+
+func (r *reader) errorf(rng hcl.Range, format string, args ...any) {
+	x := rng
+	r.diags = append(r.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf(format, args...), Subject: &x})
+}
+
+// errs is how many errors have been reported so far.
+func (r *reader) errs() int {
+	n := 0
+	for _, d := range r.diags {
+		if d.Severity == hcl.DiagError {
+			n++
+		}
+	}
+	return n
+}
+
+// modDef is one module's configuration: the files given (the root) or a
+// local module's directory.
+type modDef struct {
+	dir       string
+	variables []*variable
+	locals    []*hcl.Attribute
+	resources []*resourceBlock
+	outs      []*output
+	calls     []*call
+	// provRegion is the first aws provider block's literal region, at
+	// regionRng.
+	provRegion string
+	regionRng  hcl.Range
+}
+
 type variable struct {
 	name  string
 	def   *hcl.Attribute
 	typ   cty.Type
 	rng   hcl.Range
-	value cty.Value
+	rules []*validation
+}
+
+// validation is a variable's validation block.
+type validation struct {
+	cond, msg *hclsyntax.Attribute
+	rng       hcl.Range
+}
+
+// output is an output block: a value the calling module reads as
+// module.NAME.OUTPUT.
+type output struct {
+	name string
+	expr hcl.Expression
+	rng  hcl.Range
+}
+
+// call is a module block; def is the module its source names.
+type call struct {
+	name  string
+	block *hclsyntax.Block
+	def   *modDef
 }
 
 type resourceBlock struct {
@@ -159,32 +233,49 @@ type instance struct {
 	attrs map[string]cty.Value // evaluated so far (computed ones added)
 }
 
+// module is one instance of a module: the root, or module.a,
+// module.a[0].module.b, ... (count and for_each on a module block make
+// several), with its evaluation state.
 type module struct {
-	vars  map[string]string
-	env   func(string) (string, bool)
-	dir   string
-	diags hcl.Diagnostics
+	*reader
+	*modDef
+	addr   string // "" for the root
+	parent *module
+	call   *call
+	each   map[string]cty.Value // count or each of its module block
+	key    cty.Value            // its count.index or each.key; NilVal without
 
-	variables []*variable
-	locals    []*hcl.Attribute
-	resources []*resourceBlock
-	region    string
-
-	// evaluation state
+	varVals   map[string]cty.Value
 	localVals map[string]cty.Value
 	instances map[string][]*instance // addr -> instances
 	keyed     map[string]bool        // addr uses for_each
 	counted   map[string]bool        // addr uses count
+	outVals   map[string]cty.Value   // outputs known so far
+	children  map[string][]*module   // call name -> instances
+	childMode map[string]int         // call name -> single, counted or keyed
+	cache     map[string]*module     // instance address -> module, across passes
 }
 
-func (m *module) errorf(rng hcl.Range, format string, args ...any) {
-	r := rng
-	m.diags = append(m.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf(format, args...), Subject: &r})
+func newModule(r *reader, def *modDef, addr string, parent *module, c *call) *module {
+	return &module{reader: r, modDef: def, addr: addr, parent: parent, call: c,
+		varVals: map[string]cty.Value{}, localVals: map[string]cty.Value{}, instances: map[string][]*instance{},
+		keyed: map[string]bool{}, counted: map[string]bool{}, outVals: map[string]cty.Value{},
+		children: map[string][]*module{}, childMode: map[string]int{}, cache: map[string]*module{}}
 }
 
-func (m *module) parse(file string, data []byte) {
+// full is a local address (aws_sns_topic.t, module.b) within this module
+// instance.
+func (m *module) full(local string) string {
+	if m.addr == "" {
+		return local
+	}
+	return m.addr + "." + local
+}
+
+// parse reads one file of module d.
+func (r *reader) parse(d *modDef, file string, data []byte) {
 	f, diags := hclsyntax.ParseConfig(data, file, hcl.InitialPos)
-	m.diags = append(m.diags, diags...)
+	r.diags = append(r.diags, diags...)
 	if f == nil {
 		return
 	}
@@ -193,54 +284,98 @@ func (m *module) parse(file string, data []byte) {
 		return
 	}
 	for name, a := range body.Attributes {
-		m.errorf(a.SrcRange, "unexpected attribute %q at top level", name)
+		r.errorf(a.SrcRange, "unexpected attribute %q at top level", name)
 	}
 	for _, b := range body.Blocks {
 		switch b.Type {
 		case "variable":
 			if len(b.Labels) != 1 {
-				m.errorf(b.DefRange(), "variable: want one label")
+				r.errorf(b.DefRange(), "variable: want one label")
 				continue
 			}
-			v := &variable{name: b.Labels[0], def: b.Body.Attributes["default"].AsHCLAttribute(), typ: cty.DynamicPseudoType, rng: b.DefRange()}
-			if b.Body.Attributes["default"] == nil {
-				v.def = nil
-			}
-			if t := b.Body.Attributes["type"]; t != nil {
-				ty, d := typeexpr.TypeConstraint(t.Expr)
-				m.diags = append(m.diags, d...)
-				if !d.HasErrors() {
-					v.typ = ty
-				}
-			}
-			// validation blocks are not checked (a note in the package doc).
-			m.variables = append(m.variables, v)
+			d.variables = append(d.variables, r.parseVariable(b))
 		case "locals":
 			for _, a := range sortedAttrs(b.Body) {
-				m.locals = append(m.locals, a.AsHCLAttribute())
+				d.locals = append(d.locals, a.AsHCLAttribute())
 			}
 		case "resource", "data":
 			if len(b.Labels) != 2 {
-				m.errorf(b.DefRange(), "%s: want two labels (type and name)", b.Type)
+				r.errorf(b.DefRange(), "%s: want two labels (type and name)", b.Type)
 				continue
 			}
-			m.resources = append(m.resources, &resourceBlock{typ: b.Labels[0], name: b.Labels[1], block: b, data: b.Type == "data"})
+			d.resources = append(d.resources, &resourceBlock{typ: b.Labels[0], name: b.Labels[1], block: b, data: b.Type == "data"})
 		case "provider":
-			if len(b.Labels) == 1 && b.Labels[0] == "aws" && m.region == "" {
+			if len(b.Labels) == 1 && b.Labels[0] == "aws" && d.provRegion == "" {
 				if a := b.Body.Attributes["region"]; a != nil {
-					if v, d := a.Expr.Value(nil); !d.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
-						m.region = v.AsString()
+					if v, dg := a.Expr.Value(nil); !dg.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+						d.provRegion, d.regionRng = v.AsString(), a.Expr.Range()
 					}
 				}
 			}
-		case "terraform", "output", "moved", "import", "check", "removed":
-			// accepted; nothing to run
+		case "output":
+			if len(b.Labels) != 1 {
+				r.errorf(b.DefRange(), "output: want one label")
+				continue
+			}
+			a := b.Body.Attributes["value"]
+			if a == nil {
+				r.errorf(b.DefRange(), "output %q: value: missing", b.Labels[0])
+				continue
+			}
+			d.outs = append(d.outs, &output{name: b.Labels[0], expr: a.Expr, rng: b.DefRange()})
 		case "module":
-			// modules are not read; references to them stay unknown
+			if len(b.Labels) != 1 {
+				r.errorf(b.DefRange(), "module: want one label (its name)")
+				continue
+			}
+			dup := false
+			for _, c := range d.calls {
+				if c.name == b.Labels[0] {
+					r.errorf(b.DefRange(), "module.%s: declared twice (first at %s)", c.name, where(c.block.DefRange()))
+					dup = true
+				}
+			}
+			if !dup {
+				d.calls = append(d.calls, &call{name: b.Labels[0], block: b})
+			}
+		case "terraform", "moved", "import", "check", "removed":
+			// accepted; nothing to run
 		default:
-			m.errorf(b.DefRange(), "unknown block type %q", b.Type)
+			r.errorf(b.DefRange(), "unknown block type %q", b.Type)
 		}
 	}
+}
+
+// parseVariable reads a variable block: default, type and validation
+// blocks.
+func (r *reader) parseVariable(b *hclsyntax.Block) *variable {
+	v := &variable{name: b.Labels[0], typ: cty.DynamicPseudoType, rng: b.DefRange()}
+	if a := b.Body.Attributes["default"]; a != nil {
+		v.def = a.AsHCLAttribute()
+	}
+	if t := b.Body.Attributes["type"]; t != nil {
+		ty, d := typeexpr.TypeConstraint(t.Expr)
+		r.diags = append(r.diags, d...)
+		if !d.HasErrors() {
+			v.typ = ty
+		}
+	}
+	for _, vb := range b.Body.Blocks {
+		if vb.Type != "validation" {
+			continue
+		}
+		rule := &validation{cond: vb.Body.Attributes["condition"], msg: vb.Body.Attributes["error_message"], rng: vb.DefRange()}
+		if rule.cond == nil {
+			r.errorf(vb.DefRange(), "variable %s: validation: condition: missing", v.name)
+		}
+		if rule.msg == nil {
+			r.errorf(vb.DefRange(), "variable %s: validation: error_message: missing", v.name)
+		}
+		if rule.cond != nil && rule.msg != nil {
+			v.rules = append(v.rules, rule)
+		}
+	}
+	return v
 }
 
 func sortedAttrs(b *hclsyntax.Body) []*hclsyntax.Attribute {
@@ -252,75 +387,13 @@ func sortedAttrs(b *hclsyntax.Body) []*hclsyntax.Attribute {
 	return as
 }
 
-// variablesValues sets each variable's value: --var, TF_VAR_, default.
-func (m *module) variableValues() map[string]cty.Value {
-	out := map[string]cty.Value{}
-	declared := map[string]bool{}
-	for _, v := range m.variables {
-		declared[v.name] = true
-		var val cty.Value
-		raw, given := m.vars[v.name]
-		if !given {
-			raw, given = m.env("TF_VAR_" + v.name)
-		}
-		switch {
-		case given:
-			if v.typ == cty.String || v.typ == cty.DynamicPseudoType {
-				val = cty.StringVal(raw)
-			} else {
-				expr, d := hclsyntax.ParseExpression([]byte(raw), "--var "+v.name, hcl.InitialPos)
-				if d.HasErrors() {
-					m.errorf(v.rng, "variable %s: value %q: %s", v.name, raw, d.Error())
-					continue
-				}
-				x, d := expr.Value(nil)
-				if d.HasErrors() {
-					m.errorf(v.rng, "variable %s: value %q: %s", v.name, raw, d.Error())
-					continue
-				}
-				val = x
-			}
-		case v.def != nil:
-			x, d := v.def.Expr.Value(nil)
-			m.diags = append(m.diags, d...)
-			if d.HasErrors() {
-				continue
-			}
-			val = x
-		default:
-			m.errorf(v.rng, "variable %s: no value (give --var %s=VALUE or TF_VAR_%s, or a default)", v.name, v.name, v.name)
-			continue
-		}
-		if v.typ != cty.DynamicPseudoType {
-			c, err := convert.Convert(val, v.typ)
-			if err != nil {
-				m.errorf(v.rng, "variable %s: %v", v.name, err)
-				continue
-			}
-			val = c
-		}
-		out[v.name] = val
-	}
-	var unknown []string
-	for name := range m.vars {
-		if !declared[name] {
-			unknown = append(unknown, name)
-		}
-	}
-	sort.Strings(unknown)
-	for _, name := range unknown {
-		m.diags = append(m.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("--var %s: no variable block declares it", name)})
-	}
-	return out
-}
-
 // evalContext is the context an expression of an instance sees.
-func (m *module) evalContext(vars map[string]cty.Value, extra map[string]cty.Value) *hcl.EvalContext {
+func (m *module) evalContext(extra map[string]cty.Value) *hcl.EvalContext {
 	v := map[string]cty.Value{
-		"var":   objOrEmpty(vars),
+		"var":   objOrEmpty(m.varVals),
 		"local": objOrEmpty(m.localVals),
 		"path": cty.ObjectVal(map[string]cty.Value{
-			"module": cty.StringVal(m.dir), "root": cty.StringVal(m.dir), "cwd": cty.StringVal(m.dir),
+			"module": cty.StringVal(m.dir), "root": cty.StringVal(m.rootDir), "cwd": cty.StringVal(m.rootDir),
 		}),
 		"terraform": cty.ObjectVal(map[string]cty.Value{"workspace": cty.StringVal("default")}),
 	}
@@ -368,7 +441,7 @@ func (m *module) evalContext(vars map[string]cty.Value, extra map[string]cty.Val
 		dv[typ] = cty.ObjectVal(names)
 	}
 	v["data"] = objOrEmpty(dv)
-	v["module"] = cty.DynamicVal
+	v["module"] = m.moduleValues()
 	base := &hcl.EvalContext{Variables: v, Functions: functions(m.dir)}
 	if len(extra) == 0 {
 		return base

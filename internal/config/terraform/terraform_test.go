@@ -324,7 +324,7 @@ variable "regions" {
   default = { tokyo = "ap-northeast-1", virginia = "us-east-1" }
   validation {
     condition     = length(var.regions) > 0
-    error_message = "not checked"
+    error_message = "no regions"
   }
 }
 locals {
@@ -390,12 +390,14 @@ func TestErrors(t *testing.T) {
 		{"bad pattern", "resource \"aws_cloudwatch_event_rule\" \"r\" {\n  name = \"r\"\n  event_pattern = jsonencode({ source = \"aws.signin\" })\n}\n", nil, ":3:19: "},
 		{"target to unknown rule", "resource \"aws_cloudwatch_event_target\" \"t\" {\n  rule = \"nope\"\n  arn = \"arn:aws:sns:us-east-1:1:t\"\n}\n", nil,
 			":2:10: aws_cloudwatch_event_target.t: rule: no aws_cloudwatch_event_rule named \"nope\""},
-		{"module output", "module \"m\" { source = \"./m\" }\nresource \"aws_sns_topic\" \"t\" {\n  name = module.m.name\n}\n", nil,
-			":3:10: aws_sns_topic.t: name: the value depends on something Trailwatch cannot know"},
+		{"registry module", "module \"m\" {\n  source = \"hashicorp/consul/aws\"\n}\n", nil,
+			":1:1: module.m: source \"hashicorp/consul/aws\" is not a local path: Trailwatch reads only local modules"},
+		{"undeclared module", "resource \"aws_sns_topic\" \"t\" {\n  name = module.m.name\n}\n", nil,
+			":2:16: Unsupported attribute: This object does not have an attribute named \"m\""},
 		{"http endpoint", "resource \"aws_sns_topic\" \"t\" { name = \"t\" }\nresource \"aws_sns_topic_subscription\" \"s\" {\n  topic_arn = aws_sns_topic.t.arn\n  protocol = \"https\"\n  endpoint = \"http://x\"\n}\n", nil,
 			":5:14: "},
-		{"dynamic block", "resource \"aws_cloudwatch_log_metric_filter\" \"f\" {\n  name = \"f\"\n  dynamic \"metric_transformation\" {\n    for_each = []\n    content {}\n  }\n}\n", nil,
-			":3:3: aws_cloudwatch_log_metric_filter.f: dynamic blocks are not supported"},
+		{"dynamic for_each a string", "resource \"aws_cloudwatch_log_metric_filter\" \"f\" {\n  name = \"f\"\n  dynamic \"metric_transformation\" {\n    for_each = \"x\"\n    content {}\n  }\n}\n", nil,
+			":4:16: aws_cloudwatch_log_metric_filter.f: dynamic \"metric_transformation\": for_each is a string, want a list, set or map"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,1 @@
+provider "aws" { region = "eu-central-1" }

@@ -1,0 +1,5 @@
+variable "topic" { type = string }
+
+resource "aws_sns_topic" "t" {
+  name = var.topic
+}

@@ -1,0 +1,4 @@
+module "notify" {
+  source = "./notify"
+  topic  = "alerts"
+}

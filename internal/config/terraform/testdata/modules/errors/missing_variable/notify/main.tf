@@ -1,0 +1,1 @@
+resource "aws_sns_topic" "t" { name = var.topic }

@@ -1,0 +1,2 @@
+variable "topic" { type = string }
+variable "emails" { type = list(string) }

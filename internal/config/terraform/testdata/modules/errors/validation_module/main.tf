@@ -1,0 +1,6 @@
+module "rule" {
+  source   = "./rule"
+  name     = "signin"
+  severity = "urgent"
+  period   = "five"
+}
