@@ -326,7 +326,7 @@ func (m *module) computed(in *instance) {
 		set("name", name)
 		set("arn", m.arn("events", "api-destination/"+name+"/00000000-0000-0000-0000-000000000000"))
 		set("id", name)
-	case "aws_cloudwatch_metric_alarm":
+	case "aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm":
 		n := str(a, "alarm_name", r.name)
 		set("arn", m.arn("cloudwatch", "alarm:"+n))
 		set("id", n)

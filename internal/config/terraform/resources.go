@@ -42,6 +42,8 @@ var kinds = map[string]struct {
 		"alarm_name comparison_operator evaluation_periods metric_name namespace period statistic threshold threshold_metric_id actions_enabled " +
 			"alarm_actions alarm_description datapoints_to_alarm dimensions insufficient_data_actions ok_actions unit extended_statistic " +
 			"treat_missing_data evaluate_low_sample_count_percentiles metric_query tags region"},
+	"aws_cloudwatch_composite_alarm": {"AWS::CloudWatch::CompositeAlarm",
+		"alarm_name alarm_rule alarm_description actions_enabled alarm_actions ok_actions insufficient_data_actions actions_suppressor tags region"},
 	"aws_scheduler_schedule": {"AWS::Scheduler::Schedule",
 		"name name_prefix description group_name schedule_expression schedule_expression_timezone start_date end_date state " +
 			"flexible_time_window target kms_key_arn action_after_completion region"},
@@ -235,6 +237,17 @@ func (m *module) resourcesOut(o *out) {
 				}
 				if mq := n.blocks["metric_query"]; len(mq) > 0 {
 					p.add("Metrics", &config.Value{Kind: config.List, File: mq[0].rng.Filename, Line: mq[0].rng.Start.Line, Col: mq[0].rng.Start.Column})
+				}
+			case "aws_cloudwatch_composite_alarm":
+				p.setStr("AlarmName", str(m.find(r.addr(), ex.addr).attrsOr(), "alarm_name", r.name))
+				for _, c := range [][2]string{{"alarm_rule", "AlarmRule"}, {"alarm_description", "AlarmDescription"},
+					{"actions_enabled", "ActionsEnabled"}, {"alarm_actions", "AlarmActions"}, {"ok_actions", "OKActions"},
+					{"insufficient_data_actions", "InsufficientDataActions"}} {
+					p.copy(c[0], c[1])
+				}
+				if as := n.blocks["actions_suppressor"]; len(as) > 0 {
+					// Not run: the conversion reports it in Skipped.
+					p.add("ActionsSuppressor", &config.Value{Kind: config.Scalar, Str: "suppressor", Tag: "str", File: as[0].rng.Filename, Line: as[0].rng.Start.Line, Col: as[0].rng.Start.Column})
 				}
 			case "aws_scheduler_schedule":
 				p.setStr("Name", name)
