@@ -232,20 +232,9 @@ type snsChild struct {
 }
 
 type snsCompositeMessage struct {
-	AlarmName               string     `json:"AlarmName"`
-	AlarmDescription        *string    `json:"AlarmDescription"`
-	AWSAccountID            string     `json:"AWSAccountId"`
-	NewStateValue           State      `json:"NewStateValue"`
-	NewStateReason          string     `json:"NewStateReason"`
-	StateChangeTime         string     `json:"StateChangeTime"`
-	Region                  string     `json:"Region"`
-	AlarmArn                string     `json:"AlarmArn"`
-	OldStateValue           State      `json:"OldStateValue"`
-	OKActions               []string   `json:"OKActions"`
-	AlarmActions            []string   `json:"AlarmActions"`
-	InsufficientDataActions []string   `json:"InsufficientDataActions"`
-	AlarmRule               string     `json:"AlarmRule"`
-	TriggeringChildren      []snsChild `json:"TriggeringChildren"`
+	snsHeader
+	AlarmRule          string     `json:"AlarmRule"`
+	TriggeringChildren []snsChild `json:"TriggeringChildren"`
 }
 
 // CompositeNotification renders the SNS message CloudWatch sends for a
@@ -254,22 +243,9 @@ type snsCompositeMessage struct {
 // "Timestamp"}}]).
 func CompositeNotification(c CompositeConfig, t Transition, region, accountID string) []byte {
 	m := snsCompositeMessage{
-		AlarmName:               c.Name,
-		AWSAccountID:            accountID,
-		NewStateValue:           t.To,
-		NewStateReason:          t.Reason,
-		StateChangeTime:         formatAWSTime(t.Time),
-		Region:                  RegionName(region),
-		AlarmArn:                ARN(region, accountID, c.Name),
-		OldStateValue:           t.From,
-		OKActions:               nonNil(c.OKActions),
-		AlarmActions:            nonNil(c.AlarmActions),
-		InsufficientDataActions: nonNil(c.InsufficientDataActions),
-		AlarmRule:               c.Rule,
-		TriggeringChildren:      []snsChild{},
-	}
-	if c.Description != "" {
-		m.AlarmDescription = &c.Description
+		snsHeader:          newSNSHeader(c.Name, c.Description, t, region, accountID, c.OKActions, c.AlarmActions, c.InsufficientDataActions),
+		AlarmRule:          c.Rule,
+		TriggeringChildren: []snsChild{},
 	}
 	for _, ch := range t.Triggering {
 		m.TriggeringChildren = append(m.TriggeringChildren, snsChild{Arn: ch.ARN, State: snsChildState{Value: ch.State, Timestamp: formatAWSTime(ch.Timestamp)}})
@@ -303,23 +279,5 @@ func CompositeStateChangeEvent(c CompositeConfig, t Transition, region, accountI
 	d.PreviousState = ebState{Reason: t.FromReason, ReasonData: string(t.FromReasonData), Timestamp: formatAWSTime(t.FromTime), Value: t.From}
 	d.Configuration.AlarmRule = c.Rule
 	d.Configuration.Description = c.Description
-	ev := struct {
-		Version    string             `json:"version"`
-		ID         string             `json:"id"`
-		DetailType string             `json:"detail-type"`
-		Source     string             `json:"source"`
-		Account    string             `json:"account"`
-		Time       string             `json:"time"`
-		Region     string             `json:"region"`
-		Resources  []string           `json:"resources"`
-		Detail     *ebCompositeDetail `json:"detail"`
-	}{"0", id, "CloudWatch Alarm State Change", "aws.cloudwatch", accountID, t.Time.UTC().Format(time.RFC3339), region,
-		[]string{ARN(region, accountID, c.Name)}, d}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(ev); err != nil {
-		return nil
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	return stateChangeEvent(c.Name, t, region, accountID, id, d)
 }

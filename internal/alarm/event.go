@@ -46,16 +46,35 @@ type ebDetail struct {
 	Events []string `json:"events,omitempty"`
 }
 
-type ebEvent struct {
-	Version    string    `json:"version"`
-	ID         string    `json:"id"`
-	DetailType string    `json:"detail-type"`
-	Source     string    `json:"source"`
-	Account    string    `json:"account"`
-	Time       string    `json:"time"`
-	Region     string    `json:"region"`
-	Resources  []string  `json:"resources"`
-	Detail     *ebDetail `json:"detail"`
+// ebEvent is the EventBridge envelope of an alarm's state change, metric
+// (D *ebDetail) or composite (*ebCompositeDetail).
+type ebEvent[D any] struct {
+	Version    string   `json:"version"`
+	ID         string   `json:"id"`
+	DetailType string   `json:"detail-type"`
+	Source     string   `json:"source"`
+	Account    string   `json:"account"`
+	Time       string   `json:"time"`
+	Region     string   `json:"region"`
+	Resources  []string `json:"resources"`
+	Detail     D        `json:"detail"`
+}
+
+// stateChangeEvent renders the EventBridge event of alarm name's
+// transition t with its detail.
+func stateChangeEvent[D any](name string, t Transition, region, accountID, id string, detail D) []byte {
+	ev := ebEvent[D]{
+		Version: "0", ID: id, DetailType: "CloudWatch Alarm State Change", Source: "aws.cloudwatch",
+		Account: accountID, Time: t.Time.UTC().Format(time.RFC3339), Region: region,
+		Resources: []string{ARN(region, accountID, name)}, Detail: detail,
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ev); err != nil {
+		return nil
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // StateChangeEvent renders the EventBridge event CloudWatch sends for every
@@ -77,18 +96,7 @@ func StateChangeEvent(c Config, t Transition, region, accountID, id string) []by
 	d.PreviousState = ebState{Reason: t.FromReason, ReasonData: string(t.FromReasonData), Timestamp: formatAWSTime(t.FromTime), Value: t.From}
 	d.State = ebState{Reason: t.Reason, ReasonData: string(t.ReasonData), Timestamp: formatAWSTime(t.Time), Value: t.To}
 	d.Events = t.Events
-	ev := ebEvent{
-		Version: "0", ID: id, DetailType: "CloudWatch Alarm State Change", Source: "aws.cloudwatch",
-		Account: accountID, Time: t.Time.UTC().Format(time.RFC3339), Region: region,
-		Resources: []string{ARN(region, accountID, c.Name)}, Detail: d,
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(ev); err != nil {
-		return nil
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	return stateChangeEvent(c.Name, t, region, accountID, id, d)
 }
 
 // metricQueryID is a stable UUID-shaped id for the alarm's metric.

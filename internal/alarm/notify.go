@@ -95,20 +95,47 @@ type snsTrigger struct {
 	EvaluateLowSampleCountPercentile string         `json:"EvaluateLowSampleCountPercentile"`
 }
 
+// snsHeader is what CloudWatch's SNS message says of every alarm,
+// metric or composite, in CloudWatch's order.
+type snsHeader struct {
+	AlarmName               string   `json:"AlarmName"`
+	AlarmDescription        *string  `json:"AlarmDescription"`
+	AWSAccountID            string   `json:"AWSAccountId"`
+	NewStateValue           State    `json:"NewStateValue"`
+	NewStateReason          string   `json:"NewStateReason"`
+	StateChangeTime         string   `json:"StateChangeTime"`
+	Region                  string   `json:"Region"`
+	AlarmArn                string   `json:"AlarmArn"`
+	OldStateValue           State    `json:"OldStateValue"`
+	OKActions               []string `json:"OKActions"`
+	AlarmActions            []string `json:"AlarmActions"`
+	InsufficientDataActions []string `json:"InsufficientDataActions"`
+}
+
+// newSNSHeader fills the header of an alarm's transition.
+func newSNSHeader(name, description string, t Transition, region, accountID string, ok, alarm, insufficient []string) snsHeader {
+	h := snsHeader{
+		AlarmName:               name,
+		AWSAccountID:            accountID,
+		NewStateValue:           t.To,
+		NewStateReason:          t.Reason,
+		StateChangeTime:         formatAWSTime(t.Time),
+		Region:                  RegionName(region),
+		AlarmArn:                ARN(region, accountID, name),
+		OldStateValue:           t.From,
+		OKActions:               nonNil(ok),
+		AlarmActions:            nonNil(alarm),
+		InsufficientDataActions: nonNil(insufficient),
+	}
+	if description != "" {
+		h.AlarmDescription = &description
+	}
+	return h
+}
+
 type snsMessage struct {
-	AlarmName               string     `json:"AlarmName"`
-	AlarmDescription        *string    `json:"AlarmDescription"`
-	AWSAccountID            string     `json:"AWSAccountId"`
-	NewStateValue           State      `json:"NewStateValue"`
-	NewStateReason          string     `json:"NewStateReason"`
-	StateChangeTime         string     `json:"StateChangeTime"`
-	Region                  string     `json:"Region"`
-	AlarmArn                string     `json:"AlarmArn"`
-	OldStateValue           State      `json:"OldStateValue"`
-	OKActions               []string   `json:"OKActions"`
-	AlarmActions            []string   `json:"AlarmActions"`
-	InsufficientDataActions []string   `json:"InsufficientDataActions"`
-	Trigger                 snsTrigger `json:"Trigger"`
+	snsHeader
+	Trigger snsTrigger `json:"Trigger"`
 	// Events is Trailwatch's addition: the eventIDs behind the breaching
 	// datapoints.
 	Events []string `json:"Events,omitempty"`
@@ -120,18 +147,8 @@ type snsMessage struct {
 func Notification(c Config, t Transition, region, accountID string) []byte {
 	c = c.normalized()
 	m := snsMessage{
-		AlarmName:               c.Name,
-		AWSAccountID:            accountID,
-		NewStateValue:           t.To,
-		NewStateReason:          t.Reason,
-		StateChangeTime:         formatAWSTime(t.Time),
-		Region:                  RegionName(region),
-		AlarmArn:                ARN(region, accountID, c.Name),
-		OldStateValue:           t.From,
-		OKActions:               nonNil(c.OKActions),
-		AlarmActions:            nonNil(c.AlarmActions),
-		InsufficientDataActions: nonNil(c.InsufficientDataActions),
-		Events:                  t.Events,
+		snsHeader: newSNSHeader(c.Name, c.Description, t, region, accountID, c.OKActions, c.AlarmActions, c.InsufficientDataActions),
+		Events:    t.Events,
 		Trigger: snsTrigger{
 			MetricName:         c.Metric,
 			Namespace:          c.Namespace,
@@ -144,9 +161,6 @@ func Notification(c Config, t Transition, region, accountID string) []byte {
 			Threshold:          c.Threshold,
 			TreatMissingData:   treatMissingLabel + c.TreatMissingData,
 		},
-	}
-	if c.Description != "" {
-		m.AlarmDescription = &c.Description
 	}
 	if c.Unit != "" {
 		m.Trigger.Unit = &c.Unit
