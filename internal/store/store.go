@@ -224,6 +224,12 @@ type DeliveryRow struct {
 	LastError string
 	// Digest is the delivery's digest key ("" none; see Delivery.Digest).
 	Digest string
+	// RemindEvery and RemindMax are a first notification's reminder
+	// policy (0: none); RemindNext is when its next reminder is due (zero:
+	// none is, acknowledged or all sent).
+	RemindEvery time.Duration
+	RemindMax   int
+	RemindNext  time.Time
 	// Token identifies a claim; Complete, Retry and DeadLetter need it.
 	Token string
 	// Notification is the stored message (Claim and DeadLetters fill it).

@@ -715,19 +715,22 @@ func summarise(ctx context.Context, q querier, as []store.AlertRow) error {
 	return rows.Err()
 }
 
-const deliveryColumns = `id, alert_id, receiver, reminder, state, attempts, queued_at, due_at, done_at, last_error, token, digest, notification`
+const deliveryColumns = `id, alert_id, receiver, reminder, state, attempts, queued_at, due_at, done_at, last_error, token, digest, remind_every, remind_max, remind_next, notification`
 
 func scanDelivery(sc pgx.Row, withNotification bool) (store.DeliveryRow, error) {
 	var (
 		d                   store.DeliveryRow
 		queued, due, doneAt *int64
+		remindNext          *int64
+		remindEvery         int64
 		nj                  []byte
 	)
 	if err := sc.Scan(&d.ID, &d.AlertID, &d.Receiver, &d.Reminder, &d.State, &d.Attempts,
-		&queued, &due, &doneAt, &d.LastError, &d.Token, &d.Digest, &nj); err != nil {
+		&queued, &due, &doneAt, &d.LastError, &d.Token, &d.Digest, &remindEvery, &d.RemindMax, &remindNext, &nj); err != nil {
 		return d, err
 	}
 	d.QueuedAt, d.DueAt, d.DoneAt = fromNanos(queued), fromNanos(due), fromNanos(doneAt)
+	d.RemindEvery, d.RemindNext = time.Duration(remindEvery), fromNanos(remindNext)
 	if withNotification {
 		if err := json.Unmarshal(nj, &d.Notification); err != nil {
 			return d, fmt.Errorf("delivery %s: %w", d.ID, err)

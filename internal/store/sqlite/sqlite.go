@@ -1203,7 +1203,7 @@ func summarise(ctx context.Context, q querier, as []store.AlertRow) error {
 	return nil
 }
 
-const deliveryColumns = `id, alert_id, receiver, reminder, state, attempts, queued_at, due_at, done_at, last_error, token, digest, notification`
+const deliveryColumns = `id, alert_id, receiver, reminder, state, attempts, queued_at, due_at, done_at, last_error, token, digest, remind_every, remind_max, remind_next, notification`
 
 // scanDeliveryRaw scans a row of deliveryColumns, leaving the notification
 // encoded.
@@ -1211,13 +1211,16 @@ func scanDeliveryRaw(sc interface{ Scan(...any) error }) (store.DeliveryRow, []b
 	var (
 		d                   store.DeliveryRow
 		queued, due, doneAt sql.NullInt64
+		remindNext          sql.NullInt64
+		remindEvery         int64
 		nj                  []byte
 	)
 	if err := sc.Scan(&d.ID, &d.AlertID, &d.Receiver, &d.Reminder, &d.State, &d.Attempts,
-		&queued, &due, &doneAt, &d.LastError, &d.Token, &d.Digest, &nj); err != nil {
+		&queued, &due, &doneAt, &d.LastError, &d.Token, &d.Digest, &remindEvery, &d.RemindMax, &remindNext, &nj); err != nil {
 		return d, nil, err
 	}
 	d.QueuedAt, d.DueAt, d.DoneAt = fromNanos(queued), fromNanos(due), fromNanos(doneAt)
+	d.RemindEvery, d.RemindNext = time.Duration(remindEvery), fromNanos(remindNext)
 	return d, nj, nil
 }
 

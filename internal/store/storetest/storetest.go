@@ -590,6 +590,21 @@ func testReminders(t *testing.T, clk *clock.Fake, open func() store.Store) {
 	if err != nil || !ok || !at.Equal(Epoch.Add(10*time.Minute)) {
 		t.Fatalf("NextReminder = %v %v %v", at, ok, err)
 	}
+	// The alert's page shows the policy and when the next reminder is due.
+	seenE1 := false
+	for _, d := range first {
+		if d.Notification.Alert.EventID != "e1" {
+			continue
+		}
+		seenE1 = true
+		rows := getAlert(t, s, d.AlertID).Deliveries
+		if len(rows) != 1 || rows[0].RemindEvery != 10*time.Minute || rows[0].RemindMax != 2 || !rows[0].RemindNext.Equal(Epoch.Add(10*time.Minute)) {
+			t.Errorf("reminder policy on the alert: %+v", rows)
+		}
+	}
+	if !seenE1 {
+		t.Error("e1's first notification not delivered")
+	}
 	clk.Advance(9 * time.Minute)
 	if n := queueReminders(t, s); n != 0 {
 		t.Errorf("queued %d early", n)
@@ -669,6 +684,11 @@ func testAckCancelsReminders(t *testing.T, clk *clock.Fake, open func() store.St
 	}
 	if cancelled != 1 {
 		t.Errorf("cancelled %d, want 1: %+v", cancelled, a.Deliveries)
+	}
+	for _, d := range a.Deliveries {
+		if !d.RemindNext.IsZero() {
+			t.Errorf("a reminder still due after the ack: %+v", d)
+		}
 	}
 	if err := s.Complete(ctxT(t), got[0].ID, got[0].Token); err != nil {
 		t.Fatal(err)
