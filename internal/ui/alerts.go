@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -94,9 +95,30 @@ func (s *Server) handleAlert(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, http.StatusOK, "alert", struct {
 		page
-		A     store.AlertRow
-		Event string
-	}{page{Title: title, CSRF: s.csrfToken(r)}, a, ev})
+		A         store.AlertRow
+		Event     string
+		Reminders []string
+	}{page{Title: title, CSRF: s.csrfToken(r)}, a, ev, reminderPolicies(a)})
+}
+
+// reminderPolicies says, per receiver, how the alert is reminded: "oncall:
+// every 10 minutes, at most 3; next due 2026-03-01 12:10:00Z".
+func reminderPolicies(a store.AlertRow) []string {
+	var out []string
+	for _, d := range a.Deliveries {
+		if d.Reminder != 0 || d.RemindEvery <= 0 {
+			continue
+		}
+		p := fmt.Sprintf("%s: every %s, at most %d", d.Receiver, durationWords(d.RemindEvery), d.RemindMax)
+		switch {
+		case !d.RemindNext.IsZero():
+			p += "; next due " + fmtTime(d.RemindNext)
+		case a.State == store.StateAcked:
+			p += "; stopped by the acknowledgement"
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 func (s *Server) handleAck(w http.ResponseWriter, r *http.Request) {

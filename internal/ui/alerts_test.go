@@ -56,6 +56,18 @@ func TestAlertAttempts(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("attempts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// The reminder policy, and when the next reminder is due; none after
+	// the acknowledgement.
+	if w := `<span class="policy">oncall-slack: every 1 hour, at most 3; next due 2026-03-01 13:00:30Z</span>`; !strings.Contains(body, w) {
+		t.Errorf("page lacks %s", w)
+	}
+	if err := f.st.Ack(ctx, f.ids["ev-root"], "alice"); err != nil {
+		t.Fatal(err)
+	}
+	_, body = f.get(t, "/alerts/"+f.ids["ev-root"])
+	if w := `<span class="policy">oncall-slack: every 1 hour, at most 3; stopped by the acknowledgement</span>`; !strings.Contains(body, w) {
+		t.Errorf("acked page lacks %s", w)
+	}
 }
 
 // TestAlertsPaging: the list shows the newest 500 and links to older ones,
