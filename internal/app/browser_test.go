@@ -194,6 +194,9 @@ routes:
 	}
 	step("reload the alert", chromedp.Reload(), chromedp.WaitVisible("#state.state-acked"))
 	reminders = text("#reminders")
+	if policy := text("#remind-policy"); !strings.Contains(policy, "oncall: every 10 minutes, at most 5; stopped by the acknowledgement") {
+		t.Errorf("reminder policy shown after the ack: %q", policy)
+	}
 	if strings.TrimSpace(reminders) != "1" {
 		t.Errorf("reminders shown after the ack: %q, want still 1", reminders)
 	}
