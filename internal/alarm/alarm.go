@@ -287,7 +287,7 @@ func (a *Alarm) slots(now time.Time, s *Series) []slot {
 	r := a.cfg.EvaluationRange
 	out := make([]slot, r)
 	with := 0
-	if a.stat.IsPercentile() {
+	if a.stat.NeedsValues() {
 		with = WithValues
 	}
 	for k := range out {
@@ -399,7 +399,7 @@ func decide(slots []slot, n, m int, treat string, cur State) decision {
 // Within a breaching period, the events whose own value breaches the
 // threshold are the ones behind it (a metric filter's default value 0 is
 // not); when none does (a Sum over many small values), those with a
-// non-zero value; for SampleCount, all.
+// non-zero value; for SampleCount, TC and PR, all.
 func (a *Alarm) events(d decision, slots []slot, s *Series) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -416,7 +416,7 @@ func (a *Alarm) events(d decision, slots []slot, s *Series) []string {
 		}
 		p := s.Aggregate(a.metricKey, a.cfg.Unit, sl.start, sl.end, WithKeys)
 		var pick []int
-		if a.stat.Name != "SampleCount" {
+		if !countsDatapoints(a.stat) {
 			for i, v := range p.KeyValues {
 				if breaches(a.cfg.ComparisonOperator, v, a.cfg.Threshold) {
 					pick = append(pick, i)
@@ -444,4 +444,11 @@ func (a *Alarm) events(d decision, slots []slot, s *Series) []string {
 		out = out[len(out)-a.cfg.MaxEvents:]
 	}
 	return out
+}
+
+// countsDatapoints reports whether st counts datapoints rather than
+// aggregating their values (SampleCount, TC, PR): every event of a
+// breaching period is behind it, whatever its own value.
+func countsDatapoints(st Statistic) bool {
+	return st.Name == "SampleCount" || st.Kind == TrimmedCount || st.Kind == PercentileRank
 }

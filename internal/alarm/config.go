@@ -41,8 +41,10 @@ type Config struct {
 	Namespace, Metric string
 	// Dimensions must equal a datapoint's dimensions exactly.
 	Dimensions map[string]string
-	// Statistic is Sum, Average, Minimum, Maximum, SampleCount or a
-	// percentile pNN (ExtendedStatistic), e.g. p90, p99, p99.9.
+	// Statistic is Sum, Average, Minimum, Maximum, SampleCount or an
+	// ExtendedStatistic: a percentile pNN (p90, p99.9), tmNN, wmNN, tcNN,
+	// tsNN, IQM, TM(a:b), WM(a:b), TC(a:b), TS(a:b) or PR(a:b) (see
+	// ParseStatistic).
 	Statistic string
 	// Unit, when set, restricts the alarm to datapoints of that unit.
 	Unit string
@@ -56,7 +58,8 @@ type Config struct {
 	// ignore.
 	TreatMissingData string
 	// EvaluateLowSampleCountPercentile is evaluate (default) or ignore;
-	// it applies to percentile statistics only.
+	// it applies to percentiles pNN only, not to the other extended
+	// statistics.
 	EvaluateLowSampleCountPercentile string
 	ActionsEnabled                   bool
 	AlarmActions, OKActions          []string
@@ -283,28 +286,54 @@ func copyMap(m map[string]string) map[string]string {
 
 // Statistic is a parsed statistic name.
 type Statistic struct {
-	Name       string  // as written: "Sum", "p99.9"
+	Name       string  // as written: "Sum", "p99.9", "tm90", "TM(10%:90%)"
 	Percentile float64 // 0-100 for pNN; -1 otherwise
+	// Kind is the range statistic (tmNN, TM(a:b), IQM, wm, tc, ts, PR),
+	// "" for the others; Lower and Upper are its bounds.
+	Kind         RangeKind
+	Lower, Upper Bound
 }
 
 // IsPercentile reports whether s is an ExtendedStatistic pNN.
 func (s Statistic) IsPercentile() bool { return s.Percentile >= 0 }
 
-// ParseStatistic parses Sum, Average, Minimum, Maximum, SampleCount or a
-// percentile p0 to p100 with up to ten decimals (p99, p99.9, p0.5). Other
-// extended statistics (tm, wm, tc, ts, IQM, PR) are not supported.
+// IsExtended reports whether s is an ExtendedStatistic (a percentile or
+// a range statistic) rather than a Statistic (Sum, Average, Minimum,
+// Maximum, SampleCount).
+func (s Statistic) IsExtended() bool { return s.IsPercentile() || s.Kind != "" }
+
+// NeedsValues reports whether Period.Stat needs the period's raw values
+// for s: aggregate with WithValues.
+func (s Statistic) NeedsValues() bool { return s.IsExtended() }
+
+// ParseStatistic parses Sum, Average, Minimum, Maximum, SampleCount and
+// CloudWatch's extended statistics: a percentile p0 to p100 with up to ten
+// decimals (p99, p99.9, p0.5); the one-number forms tmNN, wmNN, tcNN,
+// tsNN (tm90 is TM(:90%)); IQM (TM(25%:75%)); and the bounds forms
+// TM(a:b), WM(a:b), TC(a:b), TS(a:b) and PR(a:b), each bound empty,
+// a percentage (TM(10%:90%)) or a metric value (TM(150:1000), PR(:300)).
 func ParseStatistic(s string) (Statistic, error) {
 	switch s {
 	case "Sum", "Average", "Minimum", "Maximum", "SampleCount":
 		return Statistic{Name: s, Percentile: -1}, nil
+	case "IQM":
+		return iqm, nil
 	case "":
 		return Statistic{}, errors.New("missing statistic: Statistic or ExtendedStatistic must be specified")
 	}
-	if s[0] != 'p' {
-		if isOtherExtended(s) {
-			return Statistic{}, fmt.Errorf("extended statistic %q is not supported: only percentiles pNN are", s)
+	if len(s) >= 2 {
+		if k, ok := shortKinds[s[:2]]; ok {
+			return parseShortRange(s, k)
 		}
-		return Statistic{}, fmt.Errorf("statistic %q at offset 0: want Sum, Average, Minimum, Maximum, SampleCount or a percentile pNN", s)
+		if k, ok := rangeKinds[s[:2]]; ok {
+			return parseRange(s, k)
+		}
+		if strings.ToUpper(s[:2]) == "PR" {
+			return Statistic{}, fmt.Errorf("percentile rank %q at offset 0: write it PR(a:b)", s)
+		}
+	}
+	if s[0] != 'p' {
+		return Statistic{}, fmt.Errorf("statistic %q at offset 0: want Sum, Average, Minimum, Maximum, SampleCount, a percentile pNN, tmNN, wmNN, tcNN, tsNN, IQM, TM(a:b), WM(a:b), TC(a:b), TS(a:b) or PR(a:b)", s)
 	}
 	num := s[1:]
 	intPart, frac, hasDot := strings.Cut(num, ".")
@@ -321,15 +350,6 @@ func ParseStatistic(s string) (Statistic, error) {
 		return Statistic{}, fmt.Errorf("percentile %q at offset 1: must be between p0 and p100", s)
 	}
 	return Statistic{Name: s, Percentile: p}, nil
-}
-
-func isOtherExtended(s string) bool {
-	for _, p := range []string{"tm", "tc", "ts", "wm", "IQM", "PR(", "TM(", "TC(", "TS(", "WM("} {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
 }
 
 func digits(s string, min, max int) error {

@@ -165,7 +165,7 @@ func Notification(c Config, t Transition, region, accountID string) []byte {
 	if c.Unit != "" {
 		m.Trigger.Unit = &c.Unit
 	}
-	if st, err := ParseStatistic(c.Statistic); err == nil && st.IsPercentile() {
+	if st, err := ParseStatistic(c.Statistic); err == nil && st.IsExtended() {
 		m.Trigger.StatisticType = "ExtendedStatistic"
 		m.Trigger.ExtendedStatistic = st.Name
 		m.Trigger.EvaluateLowSampleCountPercentile = c.EvaluateLowSampleCountPercentile

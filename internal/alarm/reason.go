@@ -126,7 +126,7 @@ func (a *Alarm) reasonJSON(d decision, slots []slot, now time.Time) []byte {
 	if a.cfg.Unit != "" {
 		fmt.Fprintf(&b, `,"unit":%s`, strconv.Quote(a.cfg.Unit))
 	}
-	if a.stat.IsPercentile() {
+	if a.stat.IsExtended() {
 		fmt.Fprintf(&b, `,"extendedStatistic":%s`, strconv.Quote(a.stat.Name))
 	} else {
 		fmt.Fprintf(&b, `,"statistic":%s`, strconv.Quote(a.stat.Name))

@@ -388,7 +388,9 @@ func (p *Period) Average() float64 {
 }
 
 // Stat returns the statistic's value for p; ok is false for an empty
-// (missing) period.
+// (missing) period, and for a trimmed mean with no value in range (a
+// missing datapoint too). Extended statistics are computed from Values:
+// aggregate with WithValues when st.NeedsValues().
 func (p *Period) Stat(st Statistic) (v float64, ok bool) {
 	if p.SampleCount == 0 {
 		return 0, false
@@ -407,6 +409,9 @@ func (p *Period) Stat(st Statistic) (v float64, ok bool) {
 	}
 	if st.IsPercentile() {
 		return Percentile(p.Values, st.Percentile), true
+	}
+	if st.Kind != "" {
+		return rangeStat(st, p.Values)
 	}
 	return 0, false
 }
@@ -433,7 +438,7 @@ func Percentile(values []float64, p float64) float64 {
 
 // What Aggregate collects besides the counts.
 const (
-	WithValues = 1 << iota // Period.Values (percentiles)
+	WithValues = 1 << iota // Period.Values (extended statistics)
 	WithKeys               // Period.Keys
 )
 

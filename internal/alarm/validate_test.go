@@ -35,7 +35,7 @@ func TestValidate(t *testing.T) {
 		{"no statistic", func(c *Config) { c.Statistic = "" }, "Statistic", "Statistic or ExtendedStatistic must be specified"},
 		{"bad statistic", func(c *Config) { c.Statistic = "sum" }, "Statistic", `statistic "sum" at offset 0`},
 		{"p101", func(c *Config) { c.Statistic = "p101" }, "Statistic", "between p0 and p100"},
-		{"trimmed mean", func(c *Config) { c.Statistic = "tm90" }, "Statistic", "not supported"},
+		{"trimmed mean bounds reversed", func(c *Config) { c.Statistic = "TM(90%:10%)" }, "Statistic", `trimmed mean "TM(90%:10%)" at offset 7: the upper bound must be greater than the lower bound`},
 		{"bad unit", func(c *Config) { c.Unit = "Parsecs" }, "Unit", "enum value set"},
 		{"period 0", func(c *Config) { c.Period = 0 }, "Period", "greater than or equal to 1"},
 		{"period 45", func(c *Config) { c.Period = 45 * time.Second }, "Period", "must be 10, 20, 30, or a multiple of 60, got 45"},
@@ -87,6 +87,11 @@ func TestValidate(t *testing.T) {
 		func(c *Config) { c.Period = time.Hour; c.EvaluationPeriods = 168 },
 		func(c *Config) { c.Statistic = "p99.99" },
 		func(c *Config) { c.Statistic = "p0" },
+		func(c *Config) { c.Statistic = "tm90" },
+		func(c *Config) { c.Statistic = "IQM" },
+		func(c *Config) { c.Statistic = "PR(:300)" },
+		func(c *Config) { c.Statistic = "WM(10%:90%)" },
+		func(c *Config) { c.Statistic = "TS(150:1000)"; c.EvaluateLowSampleCountPercentile = "ignore" },
 		func(c *Config) { c.TreatMissingData = TreatIgnore; c.Unit = "Count/Second" },
 		func(c *Config) { c.Dimensions = map[string]string{"InstanceId": "i-1"} },
 	} {
@@ -118,19 +123,19 @@ func TestParseStatistic(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"":            "missing statistic",
-		"average":     "offset 0",
-		"P99":         "offset 0",
-		"p":           "missing digits",
-		"p9x":         "offset 2: unexpected 'x'",
-		"p99.":        "missing digits",
-		"p99.9.9":     "offset 5: unexpected '.'",
-		"p1000":       "too many digits",
-		"p100.5":      "between p0 and p100",
-		"p-1":         "offset 1",
-		"p 9":         "offset 1",
-		"IQM":         "not supported",
-		"TM(10%:90%)": "not supported",
+		"":           "missing statistic",
+		"average":    "offset 0",
+		"P99":        "offset 0",
+		"p":          "missing digits",
+		"p9x":        "offset 2: unexpected 'x'",
+		"p99.":       "missing digits",
+		"p99.9.9":    "offset 5: unexpected '.'",
+		"p1000":      "too many digits",
+		"p100.5":     "between p0 and p100",
+		"p-1":        "offset 1",
+		"p 9":        "offset 1",
+		"iqm":        "offset 0",
+		"TM(10%:90)": "offset 7: both bounds must be percentages or both metric values",
 	}
 	for s, want := range bad {
 		_, err := ParseStatistic(s)
