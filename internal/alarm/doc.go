@@ -13,7 +13,11 @@
 //     buckets: a 5-minute alarm evaluated at 12:06 looks at 12:01-12:06.
 //   - Statistics Sum, Average, Minimum, Maximum, SampleCount and exact
 //     percentiles pNN over the raw values of a period (nearest rank: the
-//     smallest value v such that at least NN% of the values are <= v).
+//     smallest value v such that at least NN% of the values are <= v),
+//     and CloudWatch's other extended statistics, exact too: trimmed mean,
+//     winsorized mean, trimmed count and trimmed sum (tm90, TM(10%:90%),
+//     TM(150:1000), IQM, ...) and percentile rank (PR(:300)); see
+//     ParseStatistic and ALARMS.md.
 //   - M out of N (DatapointsToAlarm out of EvaluationPeriods), every static
 //     ComparisonOperator, and TreatMissingData (missing, notBreaching,
 //     breaching, ignore) with AWS's evaluation range: the alarm retrieves
