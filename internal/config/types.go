@@ -260,7 +260,7 @@ type Alarm struct {
 	Namespace                        string            `yaml:"namespace"`
 	MetricName                       string            `yaml:"metric_name"`
 	Dimensions                       map[string]string `yaml:"dimensions,omitempty"`
-	Statistic                        string            `yaml:"statistic"` // Sum, Average, Minimum, Maximum, SampleCount, pNN
+	Statistic                        string            `yaml:"statistic"` // Sum, Average, Minimum, Maximum, SampleCount, pNN, tmNN, IQM, TM(a:b), PR(a:b)...
 	Unit                             string            `yaml:"unit,omitempty"`
 	Period                           Duration          `yaml:"period"`
 	EvaluationPeriods                int               `yaml:"evaluation_periods"`

@@ -282,7 +282,7 @@ func (s *Server) periods(r *http.Request, d *alarmDef, now time.Time) ([]periodP
 	series := alarm.NewSeries(0)
 	series.Replace(now, bs)
 	with := 0
-	if d.stat.IsPercentile() {
+	if d.stat.NeedsValues() {
 		with = alarm.WithValues
 	}
 	out := make([]periodPoint, n)

@@ -386,3 +386,26 @@ func TestAlarmsList(t *testing.T) {
 		t.Errorf("hostile alarm page does not escape the name")
 	}
 }
+
+// TestAlarmPageTrimmedMean: an alarm on a statistic computed from the raw
+// values (IQM = TM(25%:75%)) is graphed from them: 1, 2, 3 and 100 in one
+// period make 2.5.
+func TestAlarmPageTrimmedMean(t *testing.T) {
+	clk := clock.NewFake(t0.Add(-time.Hour))
+	fl := failedLogins()
+	fl.Statistic = "IQM"
+	f := serveWith(t, clk, ui.Options{Alarms: []*config.Alarm{fl}}, func(st store.Store) {
+		var batch []store.Seen
+		for i, v := range []float64{1, 2, 3, 100} {
+			batch = append(batch, seenDatapoints(fmt.Sprintf("iqm-%d", i), t0.Add(-4*time.Minute+time.Duration(i)*time.Second), v, 1, nil))
+		}
+		if _, err := st.Record(t.Context(), batch); err != nil {
+			t.Fatal(err)
+		}
+		clk.Set(t0)
+	})
+	_, body := f.get(t, "/alarms/failed-logins")
+	if !strings.Contains(body, `<td class="value">2.5</td><td>4</td>`) {
+		t.Errorf("IQM of the period not shown as 2.5 over 4 samples:\n%s", body)
+	}
+}
