@@ -56,19 +56,7 @@ func (c *CompositeConfig) Validate() error {
 			}
 		}
 	}
-	for _, f := range []struct {
-		name string
-		arns []string
-	}{{"AlarmActions", c.AlarmActions}, {"OKActions", c.OKActions}, {"InsufficientDataActions", c.InsufficientDataActions}} {
-		if len(f.arns) > 5 {
-			bad(f.name, "value at '%s' failed to satisfy constraint: Member must have length less than or equal to 5", lowerFirst(f.name))
-		}
-		for i, a := range f.arns {
-			if a == "" || utf8.RuneCountInString(a) > 1024 {
-				bad(f.name, "%s[%d] must have length between 1 and 1024", f.name, i)
-			}
-		}
-	}
+	checkActions(bad, c.AlarmActions, c.OKActions, c.InsufficientDataActions)
 	return errors.Join(errs...)
 }
 

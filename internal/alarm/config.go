@@ -213,10 +213,17 @@ func (c *Config) Validate() error {
 	default:
 		enum("EvaluateLowSampleCountPercentile", c.EvaluateLowSampleCountPercentile, []string{"evaluate", "ignore"})
 	}
+	checkActions(bad, c.AlarmActions, c.OKActions, c.InsufficientDataActions)
+	return errors.Join(errs...)
+}
+
+// checkActions checks an alarm's three action lists as PutMetricAlarm and
+// PutCompositeAlarm do: at most 5 each, each 1 to 1024 characters.
+func checkActions(bad func(field, format string, args ...any), alarm, ok, insufficient []string) {
 	for _, f := range []struct {
 		name string
 		arns []string
-	}{{"AlarmActions", c.AlarmActions}, {"OKActions", c.OKActions}, {"InsufficientDataActions", c.InsufficientDataActions}} {
+	}{{"AlarmActions", alarm}, {"OKActions", ok}, {"InsufficientDataActions", insufficient}} {
 		if len(f.arns) > 5 {
 			bad(f.name, "value at '%s' failed to satisfy constraint: Member must have length less than or equal to 5", lowerFirst(f.name))
 		}
@@ -226,7 +233,6 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	return errors.Join(errs...)
 }
 
 func lowerFirst(s string) string {
