@@ -326,6 +326,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		AckKey:     a.ackKey,
 		SNS:        o.SNS,
 		UI:         uiSrv.Handler(),
+		// Nothing authenticates ingest (serve then listens on loopback
+		// only): answer loopback names only.
+		LoopbackOnly: len(o.IngestAPIKeys) == 0 && len(o.IngestUsers) == 0 && !o.InsecureIngest,
 	})
 	if err != nil {
 		a.store.Close()

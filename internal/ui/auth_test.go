@@ -257,35 +257,3 @@ func TestLoginThrottle(t *testing.T) {
 		t.Fatalf("login once the window moved: %d", got)
 	}
 }
-
-// TestOpenUIAnswersLoopbackNamesOnly: an open UI refuses requests whose
-// Host is not a loopback name (DNS rebinding); a UI with logins does not
-// need to.
-func TestOpenUIAnswersLoopbackNamesOnly(t *testing.T) {
-	open := newFixture(t, true, "")
-	closed := newFixture(t, false, "tok")
-	get := func(f *fixture, host string) int {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/", nil)
-		req.Host = host
-		resp, err := f.c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	for host, want := range map[string]int{
-		"127.0.0.1:8080": http.StatusOK, "localhost:8080": http.StatusOK, "LOCALHOST": http.StatusOK,
-		"[::1]:8080": http.StatusOK, "127.1.2.3": http.StatusOK, "app.localhost:1": http.StatusOK,
-		"evil.example:8080": http.StatusMisdirectedRequest, "192.168.1.10:8080": http.StatusMisdirectedRequest,
-		"localhost.evil.example": http.StatusMisdirectedRequest,
-	} {
-		if got := get(open, host); got != want {
-			t.Errorf("open UI, Host %q: %d, want %d", host, got, want)
-		}
-	}
-	if got := get(closed, "trailwatch.example.com"); got != http.StatusSeeOther {
-		t.Errorf("UI with logins behind a proxy: %d, want the login redirect", got)
-	}
-}

@@ -24,7 +24,6 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -164,29 +163,8 @@ func New(o Options) (*Server, error) {
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setSecurityHeaders(w.Header())
-		if s.auth.open && !loopbackHost(r.Host) {
-			// An open UI answers only to loopback names: a page of another
-			// site whose name an attacker points at 127.0.0.1 (DNS
-			// rebinding) gets nothing to act with.
-			http.Error(w, "the web UI is open on loopback only: use http://127.0.0.1 or http://localhost", http.StatusMisdirectedRequest)
-			return
-		}
 		s.mux.ServeHTTP(w, r)
 	})
-}
-
-// loopbackHost reports whether a Host header names this machine's
-// loopback: localhost (and *.localhost), 127.0.0.0/8 or ::1, any port.
-func loopbackHost(host string) bool {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSuffix(host, "]"), "["), ".")
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Register mounts the UI at "/" on mux.

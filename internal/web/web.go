@@ -13,9 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -127,6 +129,27 @@ type Options struct {
 	// UI, when set, serves every path no API route takes (the web UI,
 	// package ui); nil: those paths answer 404.
 	UI http.Handler
+
+	// LoopbackOnly answers only requests addressed to a loopback name
+	// (see LoopbackHost), others with 421: for a server nothing
+	// authenticates, on a loopback address, so that another site whose
+	// name an attacker points at 127.0.0.1 (DNS rebinding) can neither
+	// read it nor act on it.
+	LoopbackOnly bool
+}
+
+// LoopbackHost reports whether a Host header names this machine's
+// loopback: localhost (and *.localhost), 127.0.0.0/8 or ::1, any port.
+func LoopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSuffix(host, "]"), "["), ".")
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // SNSOptions configure how SNS HTTP(S) messages are checked.
@@ -163,6 +186,8 @@ type Server struct {
 	m        metrics
 	mux      *http.ServeMux
 	ui       http.Handler
+	// loopbackOnly: see Options.LoopbackOnly.
+	loopbackOnly bool
 }
 
 // New checks o and builds a Server.
@@ -179,6 +204,8 @@ func New(o Options) (*Server, error) {
 		ackKey:  o.AckKey,
 		maxBody: o.MaxBodyBytes,
 		ui:      o.UI,
+
+		loopbackOnly: o.LoopbackOnly,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -259,7 +286,11 @@ func (s *Server) handle(mux *http.ServeMux, pattern, route string, h http.Handle
 	mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
-		h(sw, r)
+		if s.loopbackOnly && !LoopbackHost(r.Host) {
+			http.Error(sw, "nothing authenticates this server, so it answers only on loopback: use http://127.0.0.1 or http://localhost, or configure ingest credentials", http.StatusMisdirectedRequest)
+		} else {
+			h(sw, r)
+		}
 		s.m.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
 		s.m.duration.WithLabelValues(route).Observe(s.now().Sub(start).Seconds())
 	}))
