@@ -1312,28 +1312,12 @@ func (s *Store) SaveAlarms(ctx context.Context, snaps []store.AlarmSnapshot, bat
 
 // AlarmSnapshots implements store.Store.
 func (s *Store) AlarmSnapshots(ctx context.Context) ([]store.AlarmSnapshot, error) {
-	rows, err := s.pool.Query(ctx, `SELECT name, state, reason, reason_data, updated, actions_enabled FROM alarms ORDER BY name`)
+	rows, err := s.pool.Query(ctx, `SELECT `+store.AlarmSnapshotColumns+` FROM alarms ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("store alarm snapshots: %w", err)
 	}
 	defer rows.Close()
-	var out []store.AlarmSnapshot
-	for rows.Next() {
-		var (
-			sn      store.AlarmSnapshot
-			state   string
-			updated int64
-		)
-		if err := rows.Scan(&sn.Name, &state, &sn.Reason, &sn.ReasonData, &updated, &sn.ActionsEnabled); err != nil {
-			return nil, fmt.Errorf("store alarm snapshots: %w", err)
-		}
-		sn.State, sn.Updated = alarm.State(state), time.Unix(0, updated).UTC()
-		out = append(out, sn)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store alarm snapshots: %w", err)
-	}
-	return out, nil
+	return store.ReadAlarmSnapshots(rows)
 }
 
 // Checkpoint implements store.Store.
