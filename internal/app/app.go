@@ -329,6 +329,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		// Nothing authenticates ingest (serve then listens on loopback
 		// only): answer loopback names only.
 		LoopbackOnly: len(o.IngestAPIKeys) == 0 && len(o.IngestUsers) == 0 && !o.InsecureIngest,
+		PublicHost:   publicHost(o.PublicURL),
 	})
 	if err != nil {
 		a.store.Close()
@@ -872,6 +873,15 @@ func (a *App) prune(ctx context.Context) error {
 
 // Close releases the store.
 func (a *App) Close() error { return a.store.Close() }
+
+// publicHost is the host[:port] of --public-url ("" without one).
+func publicHost(public string) string {
+	u, err := url.Parse(public)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
 
 // sessionKey is the web UI's session key, derived from the ack-link key:
 // kept in the data directory (or the secret the nodes share), it keeps

@@ -12,7 +12,7 @@ import (
 // alerts nor post events; without LoopbackOnly any Host is served.
 func TestLoopbackOnly(t *testing.T) {
 	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ui page")) })
-	only, _ := newServer(t, Options{LoopbackOnly: true, UI: ui})
+	only, _ := newServer(t, Options{LoopbackOnly: true, PublicHost: "trailwatch.example.com", UI: ui})
 	any, _ := newServer(t, Options{UI: ui})
 	send := func(base, method, path, host string) int {
 		t.Helper()
@@ -35,6 +35,7 @@ func TestLoopbackOnly(t *testing.T) {
 	for host, ok := range map[string]bool{
 		"127.0.0.1:8080": true, "localhost:8080": true, "LOCALHOST": true, "[::1]:8080": true,
 		"127.1.2.3": true, "app.localhost:1": true, "localhost.": true,
+		"trailwatch.example.com": true, "TRAILWATCH.example.com": true, "trailwatch.example.com:8443": false,
 		"evil.example:8080": false, "192.168.1.10:8080": false, "localhost.evil.example": false, "[::2]:80": false,
 	} {
 		for _, rt := range []struct{ method, path string }{{"GET", "/"}, {"GET", "/healthz"}, {"POST", "/events"}} {

@@ -131,11 +131,14 @@ type Options struct {
 	UI http.Handler
 
 	// LoopbackOnly answers only requests addressed to a loopback name
-	// (see LoopbackHost), others with 421: for a server nothing
-	// authenticates, on a loopback address, so that another site whose
-	// name an attacker points at 127.0.0.1 (DNS rebinding) can neither
-	// read it nor act on it.
+	// (see LoopbackHost) or to PublicHost, others with 421: for a server
+	// nothing authenticates, on a loopback address, so that another site
+	// whose name an attacker points at 127.0.0.1 (DNS rebinding) can
+	// neither read it nor act on it.
 	LoopbackOnly bool
+	// PublicHost is the host (and port, if any) of the public URL the
+	// server's links use (--public-url), answered with LoopbackOnly too.
+	PublicHost string
 }
 
 // LoopbackHost reports whether a Host header names this machine's
@@ -186,8 +189,9 @@ type Server struct {
 	m        metrics
 	mux      *http.ServeMux
 	ui       http.Handler
-	// loopbackOnly: see Options.LoopbackOnly.
+	// loopbackOnly, publicHost: see Options.
 	loopbackOnly bool
+	publicHost   string
 }
 
 // New checks o and builds a Server.
@@ -206,6 +210,7 @@ func New(o Options) (*Server, error) {
 		ui:      o.UI,
 
 		loopbackOnly: o.LoopbackOnly,
+		publicHost:   o.PublicHost,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -286,7 +291,7 @@ func (s *Server) handle(mux *http.ServeMux, pattern, route string, h http.Handle
 	mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
-		if s.loopbackOnly && !LoopbackHost(r.Host) {
+		if s.loopbackOnly && !LoopbackHost(r.Host) && (s.publicHost == "" || !strings.EqualFold(r.Host, s.publicHost)) {
 			http.Error(sw, "nothing authenticates this server, so it answers only on loopback: use http://127.0.0.1 or http://localhost, or configure ingest credentials", http.StatusMisdirectedRequest)
 		} else {
 			h(sw, r)
