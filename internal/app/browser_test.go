@@ -153,6 +153,17 @@ routes:
 	step("open the alert", chromedp.Click(link), chromedp.WaitVisible("#ack"))
 	before := text("#reminders")
 
+	// On a phone's screen the page fits its width and the button spans it.
+	step("as a phone", chromedp.EmulateViewport(390, 844))
+	if w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`Math.round(document.querySelector("#ack").getBoundingClientRect().width)`)); err != nil || w < 300 {
+		t.Errorf("Acknowledge button %d px wide on a phone (%v)", w, err)
+	}
+	if over, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`)); err != nil || over {
+		t.Errorf("the alert page is wider than a phone's screen (%v)", err)
+	}
+	shoot(t, ctx, "alert-phone.png")
+	step("as a desktop", chromedp.EmulateViewport(1280, 900))
+
 	// A reminder goes out; the open alert page shows it without a reload.
 	advanceUntil(t, fake, got, 10*time.Minute, func(m msg) bool { return m.Reminder == 1 })
 	waitDelivered(t, a, first.AlertID, 2)
