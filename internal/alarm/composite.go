@@ -25,6 +25,18 @@ type CompositeConfig struct {
 	ActionsEnabled          bool
 	AlarmActions, OKActions []string
 	InsufficientDataActions []string
+	// ActionsSuppressor is the alarm (metric or composite, by name or ARN)
+	// whose ALARM state suppresses this alarm's actions; empty: never
+	// suppressed.
+	ActionsSuppressor string
+	// ActionsSuppressorWaitPeriod is how long, after this alarm goes to
+	// ALARM, it waits for the suppressor to go to ALARM before it runs its
+	// actions; ActionsSuppressorExtensionPeriod how long suppression lasts
+	// after the suppressor leaves ALARM. Whole seconds; CloudWatch
+	// requires both with ActionsSuppressor (configuration readers say
+	// whether they default them).
+	ActionsSuppressorWaitPeriod      time.Duration
+	ActionsSuppressorExtensionPeriod time.Duration
 }
 
 // Validate checks c against PutCompositeAlarm's rules and reports every
@@ -57,7 +69,42 @@ func (c *CompositeConfig) Validate() error {
 		}
 	}
 	checkActions(bad, c.AlarmActions, c.OKActions, c.InsufficientDataActions)
+	c.validateSuppressor(bad)
 	return errors.Join(errs...)
+}
+
+// validateSuppressor checks ActionsSuppressor and its periods: a name or
+// ARN of 1 to 1600 characters other than the alarm's own, periods of
+// whole non-negative seconds, periods only with a suppressor.
+func (c *CompositeConfig) validateSuppressor(bad func(field, format string, args ...any)) {
+	if c.ActionsSuppressor == "" {
+		for _, p := range []struct {
+			field string
+			d     time.Duration
+		}{{"ActionsSuppressorWaitPeriod", c.ActionsSuppressorWaitPeriod}, {"ActionsSuppressorExtensionPeriod", c.ActionsSuppressorExtensionPeriod}} {
+			if p.d != 0 {
+				bad(p.field, "%s is set but ActionsSuppressor is not", p.field)
+			}
+		}
+		return
+	}
+	if n := utf8.RuneCountInString(c.ActionsSuppressor); n > 1600 {
+		bad("ActionsSuppressor", "ActionsSuppressor must have length between 1 and 1600")
+	}
+	if RefName(c.ActionsSuppressor) == c.Name {
+		bad("ActionsSuppressor", "ActionsSuppressor names the composite alarm itself")
+	}
+	for _, p := range []struct {
+		field string
+		d     time.Duration
+	}{{"ActionsSuppressorWaitPeriod", c.ActionsSuppressorWaitPeriod}, {"ActionsSuppressorExtensionPeriod", c.ActionsSuppressorExtensionPeriod}} {
+		switch {
+		case p.d < 0:
+			bad(p.field, "%s must not be negative, got %v", p.field, p.d)
+		case p.d%time.Second != 0:
+			bad(p.field, "%s must be whole seconds, got %v", p.field, p.d)
+		}
+	}
 }
 
 // ChildState is a referenced alarm's state as a composite alarm's reason
@@ -84,6 +131,7 @@ type Composite struct {
 	reasonData     []byte
 	updated        time.Time
 	actionsEnabled bool
+	sup            suppression
 }
 
 // NewComposite validates c and returns its composite alarm in
@@ -139,29 +187,35 @@ func (a *Composite) SetActionsEnabled(on bool) { a.actionsEnabled = on }
 // Evaluate evaluates the rule at now with the states of the referenced
 // alarms (state, by name; RefName reduces ARNs) and returns the
 // Transition when the state changes. triggering are the referenced alarms
-// whose change caused this evaluation: the reason names them.
+// whose change caused this evaluation: the reason names them. With an
+// ActionsSuppressor (its state read through state too), the transition's
+// Actions are empty while they are suppressed; see Set.Tick for the
+// actions run when suppression ends.
 func (a *Composite) Evaluate(now time.Time, state func(name string) (State, bool), triggering []ChildState) (Transition, bool) {
+	t, _, ok := a.evaluate(now, state, triggering)
+	return t, ok
+}
+
+func (a *Composite) evaluate(now time.Time, state func(name string) (State, bool), triggering []ChildState) (Transition, TransitionSuppression, bool) {
+	a.observeSuppressor(now, state)
 	to := OK
 	if a.rule.Eval(func(ref string) (State, bool) { return state(RefName(ref)) }) {
 		to = Alarming
 	}
 	if to == a.state {
-		return Transition{}, false
+		return Transition{}, TransitionSuppression{}, false
 	}
 	reason, data := compositeReason(triggering, to)
 	t := Transition{Alarm: a.cfg.Name, From: a.state, To: to, Time: now, Reason: reason, ReasonData: data,
 		FromReason: a.reason, FromReasonData: a.reasonData, FromTime: a.updated,
-		Triggering: append([]ChildState(nil), triggering...)}
-	if a.actionsEnabled {
-		switch to {
-		case Alarming:
-			t.Actions = append([]string(nil), a.cfg.AlarmActions...)
-		case OK:
-			t.Actions = append([]string(nil), a.cfg.OKActions...)
-		}
+		Triggering: append([]ChildState(nil), triggering...), Actions: a.actions(to)}
+	sup := TransitionSuppression{Previous: a.sup.current, State: a.suppressAt(now, to)}
+	a.sup.current, a.sup.owed = sup.State, false
+	if sup.State.By != "" {
+		a.sup.owed, t.Actions = len(t.Actions) > 0, nil
 	}
 	a.state, a.reason, a.reasonData, a.updated = to, reason, data, now
-	return t, true
+	return t, sup, true
 }
 
 // compositeDate is how a composite alarm's StateReason writes a child's
@@ -247,25 +301,45 @@ func CompositeNotification(c CompositeConfig, t Transition, region, accountID st
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
+// ebCompositeState is a composite alarm's state in its event: a metric
+// alarm's, plus how its actions were suppressed.
+type ebCompositeState struct {
+	ebState
+	ActionsSuppressedBy     SuppressedBy `json:"actionsSuppressedBy,omitempty"`
+	ActionsSuppressedReason string       `json:"actionsSuppressedReason,omitempty"`
+}
+
 type ebCompositeDetail struct {
-	AlarmName     string  `json:"alarmName"`
-	State         ebState `json:"state"`
-	PreviousState ebState `json:"previousState"`
+	AlarmName     string           `json:"alarmName"`
+	State         ebCompositeState `json:"state"`
+	PreviousState ebCompositeState `json:"previousState"`
 	Configuration struct {
-		AlarmRule   string `json:"alarmRule"`
-		Description string `json:"description,omitempty"`
+		AlarmRule                        string `json:"alarmRule"`
+		Description                      string `json:"description,omitempty"`
+		ActionsSuppressor                string `json:"actionsSuppressor,omitempty"`
+		ActionsSuppressorWaitPeriod      *int64 `json:"actionsSuppressorWaitPeriod,omitempty"`
+		ActionsSuppressorExtensionPeriod *int64 `json:"actionsSuppressorExtensionPeriod,omitempty"`
 	} `json:"configuration"`
 }
 
 // CompositeStateChangeEvent renders the EventBridge "CloudWatch Alarm
 // State Change" event of a composite alarm's transition: state and
-// previousState as for a metric alarm, configuration.alarmRule instead of
-// metrics.
-func CompositeStateChangeEvent(c CompositeConfig, t Transition, region, accountID, id string) []byte {
+// previousState as for a metric alarm, each with actionsSuppressedBy and
+// actionsSuppressedReason when sup says its actions were suppressed, and
+// configuration.alarmRule (and the actionsSuppressor settings, in
+// seconds) instead of metrics.
+func CompositeStateChangeEvent(c CompositeConfig, t Transition, sup TransitionSuppression, region, accountID, id string) []byte {
 	d := &ebCompositeDetail{AlarmName: c.Name}
-	d.State = ebState{Reason: t.Reason, ReasonData: string(t.ReasonData), Timestamp: formatAWSTime(t.Time), Value: t.To}
-	d.PreviousState = ebState{Reason: t.FromReason, ReasonData: string(t.FromReasonData), Timestamp: formatAWSTime(t.FromTime), Value: t.From}
+	d.State = ebCompositeState{ebState{Reason: t.Reason, ReasonData: string(t.ReasonData), Timestamp: formatAWSTime(t.Time), Value: t.To},
+		sup.State.By, sup.State.Reason}
+	d.PreviousState = ebCompositeState{ebState{Reason: t.FromReason, ReasonData: string(t.FromReasonData), Timestamp: formatAWSTime(t.FromTime), Value: t.From},
+		sup.Previous.By, sup.Previous.Reason}
 	d.Configuration.AlarmRule = c.Rule
 	d.Configuration.Description = c.Description
+	if c.ActionsSuppressor != "" {
+		w, e := int64(c.ActionsSuppressorWaitPeriod/time.Second), int64(c.ActionsSuppressorExtensionPeriod/time.Second)
+		d.Configuration.ActionsSuppressor = c.ActionsSuppressor
+		d.Configuration.ActionsSuppressorWaitPeriod, d.Configuration.ActionsSuppressorExtensionPeriod = &w, &e
+	}
 	return stateChangeEvent(c.Name, t, region, accountID, id, d)
 }

@@ -332,7 +332,7 @@ func TestCompositeMessages(t *testing.T) {
 			} `json:"configuration"`
 		} `json:"detail"`
 	}
-	if err := json.Unmarshal(CompositeStateChangeEvent(c, tr, "eu-west-1", "111122223333", "id-1"), &ev); err != nil {
+	if err := json.Unmarshal(CompositeStateChangeEvent(c, tr, TransitionSuppression{}, "eu-west-1", "111122223333", "id-1"), &ev); err != nil {
 		t.Fatal(err)
 	}
 	if ev.DetailType != "CloudWatch Alarm State Change" || ev.Resources[0] != "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:both" ||

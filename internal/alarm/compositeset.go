@@ -19,6 +19,15 @@ type compEntry struct {
 	alarm   *Composite
 	pending bool      // to evaluate at the next Tick (created, updated or restored)
 	since   time.Time // when it became pending
+	// supps are the suppressions of the transitions of the last Tick.
+	supps []recordedSuppression
+}
+
+// recordedSuppression is the suppression of one transition of a Tick.
+type recordedSuppression struct {
+	at       time.Time
+	from, to State
+	sup      TransitionSuppression
 }
 
 // childNow is an alarm's state and when it took it.
@@ -59,6 +68,9 @@ func (s *Set) PutComposite(c CompositeConfig, now time.Time) error {
 	defer s.mu.Unlock()
 	if prev, ok := s.composites[c.Name]; ok {
 		a.state, a.reason, a.reasonData, a.updated = prev.alarm.state, prev.alarm.reason, prev.alarm.reasonData, prev.alarm.updated
+		if RefName(prev.alarm.cfg.ActionsSuppressor) == RefName(c.ActionsSuppressor) {
+			a.sup = prev.alarm.sup // running periods and owed actions go on
+		}
 	}
 	return s.addComposite(a, now)
 }
@@ -86,6 +98,14 @@ func (s *Set) addComposite(a *Composite, now time.Time) error {
 		_, comp := s.composites[ref]
 		if !metric && !comp {
 			return fmt.Errorf("composite alarm %q: its rule references alarm %q, which does not exist", name, ref)
+		}
+	}
+	if sup := a.cfg.ActionsSuppressor; sup != "" {
+		ref := RefName(sup)
+		_, metric := s.alarms[ref]
+		_, comp := s.composites[ref]
+		if !metric && !comp {
+			return fmt.Errorf("composite alarm %q: its ActionsSuppressor names alarm %q, which does not exist", name, sup)
 		}
 	}
 	prev, had := s.composites[name]
@@ -176,6 +196,24 @@ func (s *Set) CompositeConfig(name string) (CompositeConfig, bool) {
 	return c.alarm.Config(), true
 }
 
+// CompositeSuppression returns how the actions of t, a transition of a
+// composite alarm that the last Tick returned, were suppressed (the zero
+// value for any other transition).
+func (s *Set) CompositeSuppression(t Transition) TransitionSuppression {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.composites[t.Alarm]
+	if !ok {
+		return TransitionSuppression{}
+	}
+	for _, r := range e.supps {
+		if r.at.Equal(t.Time) && r.from == t.From && r.to == t.To {
+			return r.sup
+		}
+	}
+	return TransitionSuppression{}
+}
+
 // IsComposite reports whether name is a composite alarm of the set.
 func (s *Set) IsComposite(name string) bool {
 	s.mu.Lock()
@@ -188,6 +226,13 @@ func (s *Set) IsComposite(name string) bool {
 // transitions trs (in time order) of one Tick; before holds the metric
 // alarms' states before it. It returns trs with the composites'
 // transitions, each after the transitions that caused it.
+//
+// It also follows each composite's ActionsSuppressor: at each instant,
+// after the composites' evaluation, it observes the suppressors' states,
+// and it ends the WaitPeriods and ExtensionPeriods due by now at their
+// instants (after the transitions of the same instant). When suppression
+// ends with actions owed, the composite runs the actions of its current
+// state: a transition from that state to itself (see Composite.release).
 func (s *Set) evaluateComposites(now time.Time, before map[string]childNow, trs []Transition) []Transition {
 	states := make(map[string]childNow, len(before)+len(s.composites))
 	for n, c := range before {
@@ -195,6 +240,7 @@ func (s *Set) evaluateComposites(now time.Time, before map[string]childNow, trs 
 	}
 	for n, c := range s.composites {
 		states[n] = childNow{c.alarm.state, c.alarm.updated}
+		c.supps = c.supps[:0]
 	}
 	lookup := func(n string) (State, bool) {
 		c, ok := states[n]
@@ -205,6 +251,25 @@ func (s *Set) evaluateComposites(now time.Time, before map[string]childNow, trs 
 		return ChildState{ARN: ARN(s.region, s.account, n), State: c.state, Timestamp: c.updated}
 	}
 	var out []Transition
+	record := func(e *compEntry, t Transition, sup TransitionSuppression) {
+		out = append(out, t)
+		if sup != (TransitionSuppression{}) {
+			e.supps = append(e.supps, recordedSuppression{at: t.Time, from: t.From, to: t.To, sup: sup})
+		}
+	}
+	release := func(e *compEntry, at time.Time) {
+		t, sup := e.alarm.release(at)
+		record(e, t, sup)
+	}
+	// observe follows the suppressors' states at instant at.
+	observe := func(at time.Time) {
+		for _, n := range s.compOrder {
+			e := s.composites[n]
+			if e.alarm.observeSuppressor(at, lookup) {
+				release(e, at)
+			}
+		}
+	}
 	// evaluate runs the composites in order at instant at: those pending,
 	// and those referencing an alarm in changed.
 	evaluate := func(at time.Time, changed map[string]bool) {
@@ -226,14 +291,15 @@ func (s *Set) evaluateComposites(now time.Time, before map[string]childNow, trs 
 			case len(trig) == 0:
 				continue
 			}
-			t, ok := e.alarm.Evaluate(at, lookup, trig)
+			t, sup, ok := e.alarm.evaluate(at, lookup, trig)
 			if !ok {
 				continue
 			}
-			out = append(out, t)
+			record(e, t, sup)
 			states[n] = childNow{t.To, t.Time}
 			changed[n] = true
 		}
+		observe(at)
 	}
 	var first time.Time
 	for _, e := range s.composites {
@@ -247,7 +313,19 @@ func (s *Set) evaluateComposites(now time.Time, before map[string]childNow, trs 
 		}
 		evaluate(first, map[string]bool{})
 	}
-	for i := 0; i < len(trs); {
+	for i := 0; ; {
+		if d := s.nextDeadline(); !d.IsZero() && !d.After(now) && (i == len(trs) || d.Before(trs[i].Time)) {
+			for _, n := range s.compOrder {
+				e := s.composites[n]
+				if e.alarm.deadline().Equal(d) && e.alarm.expire(d) {
+					release(e, d)
+				}
+			}
+			continue
+		}
+		if i == len(trs) {
+			break
+		}
 		at := trs[i].Time
 		changed := map[string]bool{}
 		for ; i < len(trs) && trs[i].Time.Equal(at); i++ {
@@ -259,6 +337,18 @@ func (s *Set) evaluateComposites(now time.Time, before map[string]childNow, trs 
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	return out
+}
+
+// nextDeadline returns when the next WaitPeriod or ExtensionPeriod of the
+// composites ends (zero: none runs).
+func (s *Set) nextDeadline() time.Time {
+	var d time.Time
+	for _, e := range s.composites {
+		if x := e.alarm.deadline(); !x.IsZero() && (d.IsZero() || x.Before(d)) {
+			d = x
+		}
+	}
+	return d
 }
 
 // latest returns the referenced alarms that changed state last: what a

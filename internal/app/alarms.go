@@ -326,7 +326,7 @@ func (a *App) evaluate(ctx context.Context, now time.Time) error {
 		var body, change []byte
 		if cc, ok := w.composites[t.Alarm]; ok {
 			body = alarm.CompositeNotification(cc, t, w.region, w.account)
-			change = alarm.CompositeStateChangeEvent(cc, t, w.region, w.account, key)
+			change = alarm.CompositeStateChangeEvent(cc, t, w.alarms.CompositeSuppression(t), w.region, w.account, key)
 		} else {
 			c := w.configs[t.Alarm]
 			body = w.notification(c, t, known)
