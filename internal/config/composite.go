@@ -3,6 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/trailwatch/trailwatch/internal/alarm"
 )
@@ -21,13 +23,25 @@ type CompositeAlarm struct {
 	AlarmActions            []string `yaml:"alarm_actions,omitempty"`
 	OKActions               []string `yaml:"ok_actions,omitempty"`
 	InsufficientDataActions []string `yaml:"insufficient_data_actions,omitempty"`
-	Source                  string   `yaml:"-"`
+	// ActionsSuppressor names (or gives the ARN of) the alarm whose ALARM
+	// state suppresses the actions; the periods default to
+	// DefaultSuppressorPeriod in native files (CloudFormation requires
+	// them with ActionsSuppressor).
+	ActionsSuppressor                string    `yaml:"actions_suppressor,omitempty"`
+	ActionsSuppressorWaitPeriod      *Duration `yaml:"actions_suppressor_wait_period,omitempty"`
+	ActionsSuppressorExtensionPeriod *Duration `yaml:"actions_suppressor_extension_period,omitempty"`
+	Source                           string    `yaml:"-"`
 }
 
+// DefaultSuppressorPeriod is a native composite alarm's WaitPeriod and
+// ExtensionPeriod when its actions_suppressor is set without them: the
+// 60 seconds CloudWatch's guide recommends (and the CDK's default).
+const DefaultSuppressorPeriod = Duration(time.Minute)
+
 // CompositeConfig returns the composite alarm as internal/alarm runs it,
-// ActionsEnabled true unless set false.
+// ActionsEnabled true unless set false, unset periods 0.
 func (a *CompositeAlarm) CompositeConfig() alarm.CompositeConfig {
-	return alarm.CompositeConfig{
+	c := alarm.CompositeConfig{
 		Name:                    a.Name,
 		Description:             a.Description,
 		Rule:                    a.Rule,
@@ -35,7 +49,15 @@ func (a *CompositeAlarm) CompositeConfig() alarm.CompositeConfig {
 		AlarmActions:            append([]string(nil), a.AlarmActions...),
 		OKActions:               append([]string(nil), a.OKActions...),
 		InsufficientDataActions: append([]string(nil), a.InsufficientDataActions...),
+		ActionsSuppressor:       a.ActionsSuppressor,
 	}
+	if a.ActionsSuppressorWaitPeriod != nil {
+		c.ActionsSuppressorWaitPeriod = time.Duration(*a.ActionsSuppressorWaitPeriod)
+	}
+	if a.ActionsSuppressorExtensionPeriod != nil {
+		c.ActionsSuppressorExtensionPeriod = time.Duration(*a.ActionsSuppressorExtensionPeriod)
+	}
+	return c
 }
 
 type compositeItem struct {
@@ -48,12 +70,16 @@ type compositeItem struct {
 var compositeProps = map[string]string{
 	"name": "AlarmName", "description": "AlarmDescription", "rule": "AlarmRule", "actions_enabled": "ActionsEnabled",
 	"alarm_actions": "AlarmActions", "ok_actions": "OKActions", "insufficient_data_actions": "InsufficientDataActions",
+	"actions_suppressor": "ActionsSuppressor", "actions_suppressor_wait_period": "ActionsSuppressorWaitPeriod",
+	"actions_suppressor_extension_period": "ActionsSuppressorExtensionPeriod",
 }
 
 // compositeKeys maps PutCompositeAlarm's parameter names to native keys.
 var compositeKeys = map[string]string{
 	"AlarmName": "name", "AlarmDescription": "description", "AlarmRule": "rule",
 	"AlarmActions": "alarm_actions", "OKActions": "ok_actions", "InsufficientDataActions": "insufficient_data_actions",
+	"ActionsSuppressor": "actions_suppressor", "ActionsSuppressorWaitPeriod": "actions_suppressor_wait_period",
+	"ActionsSuppressorExtensionPeriod": "actions_suppressor_extension_period",
 }
 
 // checkComposites validates the composite alarms and adds those that run
@@ -96,9 +122,15 @@ func checkComposites(l *errList, cfg *Config, items []compositeItem, declared, r
 		byName[a.Name] = it
 		names = append(names, a.Name)
 	}
+	// refs are the alarms a composite needs to run: its rule's and its
+	// suppressor.
 	refs := func(n string) []string {
 		r, _ := alarm.ParseRule(byName[n].a.Rule)
-		return r.Names()
+		names := r.Names()
+		if sup := byName[n].a.ActionsSuppressor; sup != "" {
+			names = append(names, alarm.RefName(sup))
+		}
+		return names
 	}
 	order, err := alarm.CompositeOrder(names, refs)
 	if err != nil {
@@ -114,13 +146,17 @@ func checkComposites(l *errList, cfg *Config, items []compositeItem, declared, r
 				continue
 			}
 			_, isComposite := byName[ref]
+			key, what := "rule", "references"
+			if it.a.ActionsSuppressor != "" && alarm.RefName(it.a.ActionsSuppressor) == ref {
+				key, what = "actions_suppressor", "has as actions suppressor"
+			}
 			switch {
 			case !declared[ref] && !isComposite:
-				it.o.errorf(l, "rule", nil, "composite alarm %q references alarm %q, which no configuration defines", n, ref)
+				it.o.errorf(l, key, nil, "composite alarm %q %s alarm %q, which no configuration defines", n, what, ref)
 			case it.skipAs != "":
-				cfg.Skipped = append(cfg.Skipped, fmt.Sprintf("%s: references alarm %q, which is not run: not run", it.skipAs, ref))
+				cfg.Skipped = append(cfg.Skipped, fmt.Sprintf("%s: %s alarm %q, which is not run: not run", it.skipAs, what, ref))
 			default:
-				it.o.errorf(l, "rule", nil, "composite alarm %q references alarm %q, which is not run", n, ref)
+				it.o.errorf(l, key, nil, "composite alarm %q %s alarm %q, which is not run", n, what, ref)
 			}
 			ok = false
 			break
@@ -159,9 +195,11 @@ func unjoin(err error) []error {
 
 // cloudWatchCompositeAlarm reads an AWS::CloudWatch::CompositeAlarm. Its
 // AlarmRule is evaluated like any property (Fn::Sub, Fn::Join, Ref and
-// Fn::GetAtt of alarms give their names and ARNs). ActionsSuppressor is
-// not supported: the alarm runs with its actions never suppressed, which
-// Skipped says.
+// Fn::GetAtt of alarms give their names and ARNs), and so is
+// ActionsSuppressor with ActionsSuppressorWaitPeriod and
+// ActionsSuppressorExtensionPeriod (seconds), which CloudFormation requires
+// with it: without them the alarm runs with its actions never suppressed,
+// which Skipped says.
 func (t *tmpl) cloudWatchCompositeAlarm(r *resource, v *tval) {
 	field := "Resources." + r.id + ".Properties"
 	a := &CompositeAlarm{
@@ -178,11 +216,25 @@ func (t *tmpl) cloudWatchCompositeAlarm(r *resource, v *tval) {
 		on := true // CloudWatch's default
 		a.ActionsEnabled = &on
 	}
-	for _, k := range []string{"ActionsSuppressor", "ActionsSuppressorWaitPeriod", "ActionsSuppressorExtensionPeriod"} {
-		if v.get(k) != nil {
-			t.skip("%s (%s): %s is not supported: the alarm runs with its actions never suppressed", r.id, r.typ, k)
-			break
+	a.ActionsSuppressor = t.propStr(v, field, "ActionsSuppressor")
+	var missing []string
+	for _, p := range []struct {
+		key string
+		dst **Duration
+	}{{"ActionsSuppressorWaitPeriod", &a.ActionsSuppressorWaitPeriod}, {"ActionsSuppressorExtensionPeriod", &a.ActionsSuppressorExtensionPeriod}} {
+		if x := v.get(p.key); x == nil || x.isNull() {
+			missing = append(missing, p.key)
+			continue
 		}
+		d := Duration(time.Duration(t.propInt(v, field, p.key)) * time.Second)
+		*p.dst = &d
+	}
+	if a.ActionsSuppressor != "" && len(missing) > 0 {
+		// CloudFormation would refuse the template; the alarm runs
+		// without its suppressor, which Skipped says.
+		t.skip("%s (%s): ActionsSuppressor is not supported without %s (CloudFormation requires them): the alarm runs with its actions never suppressed",
+			r.id, r.typ, strings.Join(missing, " and "))
+		a.ActionsSuppressor, a.ActionsSuppressorWaitPeriod, a.ActionsSuppressorExtensionPeriod = "", nil, nil
 	}
 	a.AlarmActions = t.alarmActions(r, v, field, "AlarmActions")
 	a.OKActions = t.alarmActions(r, v, field, "OKActions")
@@ -202,6 +254,14 @@ func nativeComposites(fc *fileConfig, file string, positions map[string]pos, ite
 		if a.ActionsEnabled == nil {
 			on := true // CloudWatch's default
 			a.ActionsEnabled = &on
+		}
+		if a.ActionsSuppressor != "" {
+			for _, p := range []**Duration{&a.ActionsSuppressorWaitPeriod, &a.ActionsSuppressorExtensionPeriod} {
+				if *p == nil {
+					d := DefaultSuppressorPeriod
+					*p = &d
+				}
+			}
 		}
 		items = append(items, compositeItem{a: a, o: &origin{file: file, field: field, positions: positions, at: positions[field]}})
 	}

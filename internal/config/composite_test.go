@@ -1,11 +1,14 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const compositeBase = `builtin_rules: false
@@ -143,7 +146,9 @@ Resources:
     Properties:
       AlarmRule: !Join [' ', [ALARM(, !Ref Both, ') OR TRUE']]
       ActionsEnabled: false
-      ActionsSuppressor: !Ref Any
+      ActionsSuppressor: !GetAtt Any.Arn
+      ActionsSuppressorWaitPeriod: 120
+      ActionsSuppressorExtensionPeriod: 180
   WithCPU:
     Type: AWS::CloudWatch::CompositeAlarm
     Properties:
@@ -156,7 +161,6 @@ func TestTemplateCompositeAlarms(t *testing.T) {
 		t.Fatal(err)
 	}
 	containsAll(t, "skipped", cfg.Skipped, []string{
-		"Outer (AWS::CloudWatch::CompositeAlarm): ActionsSuppressor is not supported",
 		"CPU (AWS::CloudWatch::Alarm): no metric filter produces metric CPUUtilization",
 		`WithCPU (AWS::CloudWatch::CompositeAlarm): references alarm "CPU", which is not run: not run`,
 	})
@@ -172,6 +176,104 @@ func TestTemplateCompositeAlarms(t *testing.T) {
 	}
 	if outer.Name != "Outer" || outer.Rule != "ALARM( prod-both ) OR TRUE" || *outer.ActionsEnabled {
 		t.Errorf("outer %+v", outer)
+	}
+	for _, s := range cfg.Skipped {
+		if strings.Contains(s, "Outer") {
+			t.Errorf("skipped %q", s)
+		}
+	}
+	oc := outer.CompositeConfig()
+	if oc.ActionsSuppressor != "arn:aws:cloudwatch:us-east-1:123456789012:alarm:Any" ||
+		oc.ActionsSuppressorWaitPeriod != 120*time.Second || oc.ActionsSuppressorExtensionPeriod != 180*time.Second {
+		t.Errorf("outer's suppressor %q %v %v", oc.ActionsSuppressor, oc.ActionsSuppressorWaitPeriod, oc.ActionsSuppressorExtensionPeriod)
+	}
+}
+
+func TestTemplateCompositeSuppressorErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, from, to, want string
+	}{
+		{"negative period", "ActionsSuppressorWaitPeriod: 120", "ActionsSuppressorWaitPeriod: -1", "ActionsSuppressorWaitPeriod must not be negative"},
+		{"unknown suppressor", "ActionsSuppressor: !GetAtt Any.Arn", "ActionsSuppressor: Nope",
+			`composite alarm "Outer" has as actions suppressor alarm "Nope", which no configuration defines`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			text := strings.Replace(compositeTemplate, tc.from, tc.to, 1)
+			if text == compositeTemplate {
+				t.Fatalf("%q not in the template", tc.from)
+			}
+			_, err := loadTemplateText(t, text, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v\nwant %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestTemplateCompositeSuppressorWithoutPeriods(t *testing.T) {
+	text := strings.Replace(compositeTemplate, "      ActionsSuppressorExtensionPeriod: 180\n", "", 1)
+	cfg, err := loadTemplateText(t, text, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	containsAll(t, "skipped", cfg.Skipped, []string{
+		"Outer (AWS::CloudWatch::CompositeAlarm): ActionsSuppressor is not supported without ActionsSuppressorExtensionPeriod",
+		"CPU (AWS::CloudWatch::Alarm): no metric filter produces metric CPUUtilization",
+		`WithCPU (AWS::CloudWatch::CompositeAlarm): references alarm "CPU", which is not run: not run`,
+	})
+	for _, a := range cfg.CompositeAlarms {
+		if c := a.CompositeConfig(); c.ActionsSuppressor != "" || c.ActionsSuppressorWaitPeriod != 0 {
+			t.Errorf("%s runs with suppressor %q %v", a.Name, c.ActionsSuppressor, c.ActionsSuppressorWaitPeriod)
+		}
+	}
+}
+
+func TestNativeCompositeSuppressor(t *testing.T) {
+	cfg, err := loadNativeText(t, compositeBase+`composite_alarms:
+  - {name: defaults, rule: ALARM(a), actions_suppressor: quiet}
+  - {name: set, rule: ALARM(a), actions_suppressor: b, actions_suppressor_wait_period: 2m, actions_suppressor_extension_period: 30s}
+  - {name: none, rule: ALARM(a)}
+  - {name: quiet, rule: ALARM(b)}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	var order []string
+	for _, a := range cfg.CompositeAlarms {
+		c := a.CompositeConfig()
+		got[a.Name] = fmt.Sprintf("%s %v %v", c.ActionsSuppressor, c.ActionsSuppressorWaitPeriod, c.ActionsSuppressorExtensionPeriod)
+		order = append(order, a.Name)
+	}
+	want := map[string]string{"quiet": " 0s 0s", "defaults": "quiet 1m0s 1m0s", "set": "b 2m0s 30s", "none": " 0s 0s"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v\nwant %v", got, want)
+	}
+	// A composite suppressor comes first: the alarm set needs it to exist.
+	if slices.Index(order, "quiet") > slices.Index(order, "defaults") {
+		t.Errorf("order %v", order)
+	}
+}
+
+func TestNativeCompositeSuppressorErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"unknown suppressor", `  - {name: c, rule: ALARM(a), actions_suppressor: nope}`,
+			`composite_alarms[0].actions_suppressor: composite alarm "c" has as actions suppressor alarm "nope", which no configuration defines`},
+		{"period without suppressor", `  - {name: c, rule: ALARM(a), actions_suppressor_wait_period: 1m}`,
+			`composite_alarms[0].actions_suppressor_wait_period: ActionsSuppressorWaitPeriod is set but ActionsSuppressor is not`},
+		{"fraction of a second", `  - {name: c, rule: ALARM(a), actions_suppressor: b, actions_suppressor_extension_period: 1500ms}`,
+			`ActionsSuppressorExtensionPeriod must be whole seconds`},
+		{"itself", `  - {name: c, rule: ALARM(a), actions_suppressor: c}`, `names the composite alarm itself`},
+		{"not a duration", `  - {name: c, rule: ALARM(a), actions_suppressor: b, actions_suppressor_wait_period: soon}`, `duration "soon"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := loadNativeText(t, compositeBase+"composite_alarms:\n"+tc.yaml+"\n")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v\nwant %q", err, tc.want)
+			}
+		})
 	}
 }
 
