@@ -112,3 +112,95 @@ func TestCompositeAlarmFiresOnceAndSurvivesRestart(t *testing.T) {
 		t.Errorf("%d alerts for the composite (%v), want 3: OK, ALARM, OK", len(rows), err)
 	}
 }
+
+// suppressedConfig: a 10-second alarm on sign-ins treating missing data as
+// breaching (ALARM from its first evaluation on), the alarm "stops" that
+// stays OK, and the composite ALARM(logins) suppressed by stops, whose
+// WaitPeriod is 30 s.
+const suppressedConfig = `
+builtin_rules: false
+receivers:
+  - name: hook
+    webhook: {url: "%s"}
+metric_filters:
+  - name: logins
+    filter_pattern: '{ $.eventName = ConsoleLogin }'
+    metric_transformations: [{metric_namespace: Trail, metric_name: Logins, metric_value: '1'}]
+  - name: stops
+    filter_pattern: '{ $.eventName = StopLogging }'
+    metric_transformations: [{metric_namespace: Trail, metric_name: Stops, metric_value: '1'}]
+alarms:
+  - {name: logins, namespace: Trail, metric_name: Logins, statistic: Sum, period: 10s, evaluation_periods: 1, threshold: 1,
+     comparison_operator: GreaterThanOrEqualToThreshold, treat_missing_data: breaching}
+  - {name: stops, namespace: Trail, metric_name: Stops, statistic: Sum, period: 10s, evaluation_periods: 1, threshold: 1,
+     comparison_operator: GreaterThanOrEqualToThreshold, treat_missing_data: notBreaching}
+composite_alarms:
+  - name: watched
+    rule: ALARM(logins)
+    alarm_actions: [hook]
+    actions_suppressor: stops
+    actions_suppressor_wait_period: 30s
+    actions_suppressor_extension_period: 30s
+`
+
+// The composite goes to ALARM while its suppressor is OK: the transition
+// is recorded, its event says WaitPeriod, nothing is posted; when the wait
+// period ends without the suppressor in ALARM, its ALARM action posts.
+func TestCompositeAlarmWaitPeriod(t *testing.T) {
+	t.Parallel()
+	posted := make(chan []byte, 10)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		posted <- b
+	}))
+	t.Cleanup(hook.Close)
+	dir := t.TempDir()
+	writeFile(t, dir+"/c.yaml", strings.Replace(suppressedConfig, "%s", hook.URL, 1))
+	fake := clock.NewFake(time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC))
+	a, _ := startStoppable(t, Options{ConfigFiles: []string{dir + "/c.yaml"}, Clock: fake, DataDir: dir})
+
+	advanceToAlarm(t, a, fake, "watched")
+	alarmedAt := fake.Now()
+	select {
+	case b := <-posted:
+		t.Fatalf("posted during the wait period:\n%s", b)
+	case <-time.After(300 * time.Millisecond):
+	}
+	rows, err := a.Store().Alerts(context.Background(), store.AlertFilter{Rule: "alarm:watched"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suppressed bool
+	for _, r := range rows {
+		if bytes.Contains(r.Alert.Event, []byte(`"actionsSuppressedBy":"WaitPeriod"`)) {
+			suppressed = true
+			if len(r.Deliveries) != 0 {
+				t.Errorf("the suppressed transition has deliveries %+v", r.Deliveries)
+			}
+		}
+	}
+	if !suppressed {
+		t.Errorf("no alert's event says WaitPeriod: %d alerts", len(rows))
+	}
+	for i := 0; ; i++ {
+		select {
+		case b := <-posted:
+			for _, w := range []string{`"AlarmName":"watched"`, `"NewStateValue":"ALARM"`, `"OldStateValue":"ALARM"`} {
+				if !bytes.Contains(b, []byte(w)) {
+					t.Errorf("the released actions' message lacks %s:\n%s", w, b)
+				}
+			}
+			if d := fake.Now().Sub(alarmedAt); d < 30*time.Second {
+				t.Errorf("posted %v after the transition to ALARM, before the 30 s wait period ended", d)
+			}
+			return
+		case <-time.After(20 * time.Millisecond): // polling the alarm loop's progress
+		}
+		if i == 500 {
+			t.Fatal("the ALARM action never ran")
+		}
+		if fake.Now().Sub(alarmedAt) < 60*time.Second {
+			fake.Advance(time.Second)
+		}
+	}
+}
