@@ -3,12 +3,13 @@ package terraform
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // aws_cloudwatch_composite_alarm runs as AWS::CloudWatch::CompositeAlarm:
 // its rule naming the metric alarms (by reference to their names or ARNs),
-// its actions resolved to the topic's receivers; an actions_suppressor is
-// reported in Skipped.
+// its actions resolved to the topic's receivers, its actions_suppressor
+// block to the suppressor and its periods.
 func TestCompositeAlarm(t *testing.T) {
 	t.Parallel()
 	src := `
@@ -55,8 +56,8 @@ resource "aws_cloudwatch_composite_alarm" "c" {
   alarm_actions     = [aws_sns_topic.t.arn]
   actions_suppressor {
     alarm            = aws_cloudwatch_metric_alarm.a.alarm_name
-    extension_period = 60
-    wait_period      = 60
+    extension_period = 90
+    wait_period      = 30
   }
 }
 output "composite_arn" { value = aws_cloudwatch_composite_alarm.c.arn }`
@@ -73,7 +74,10 @@ output "composite_arn" { value = aws_cloudwatch_composite_alarm.c.arn }`
 		len(c.AlarmActions) != 1 || c.ActionsEnabled == nil || !*c.ActionsEnabled {
 		t.Errorf("composite %+v (actions %v)", c, c.AlarmActions)
 	}
-	if !strings.Contains(strings.Join(cfg.Skipped, "\n"), "ActionsSuppressor is not supported") {
+	if cc := c.CompositeConfig(); cc.ActionsSuppressor != "logins" || cc.ActionsSuppressorWaitPeriod != 30*time.Second || cc.ActionsSuppressorExtensionPeriod != 90*time.Second {
+		t.Errorf("suppressor %q wait %v extension %v", cc.ActionsSuppressor, cc.ActionsSuppressorWaitPeriod, cc.ActionsSuppressorExtensionPeriod)
+	}
+	if strings.Contains(strings.Join(cfg.Skipped, "\n"), "ActionsSuppressor") {
 		t.Errorf("skipped %v", cfg.Skipped)
 	}
 

@@ -246,8 +246,10 @@ func (m *module) resourcesOut(o *out) {
 					p.copy(c[0], c[1])
 				}
 				if as := n.blocks["actions_suppressor"]; len(as) > 0 {
-					// Not run: the conversion reports it in Skipped.
-					p.add("ActionsSuppressor", &config.Value{Kind: config.Scalar, Str: "suppressor", Tag: "str", File: as[0].rng.Filename, Line: as[0].rng.Start.Line, Col: as[0].rng.Start.Column})
+					s := &props{n: as[0], v: p.v}
+					s.copy("alarm", "ActionsSuppressor")
+					s.copy("wait_period", "ActionsSuppressorWaitPeriod")
+					s.copy("extension_period", "ActionsSuppressorExtensionPeriod")
 				}
 			case "aws_scheduler_schedule":
 				p.setStr("Name", name)
