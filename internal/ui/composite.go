@@ -65,7 +65,10 @@ type childRow struct {
 type compositePage struct {
 	page
 	alarmStatus
-	Description, Rule, Source                        string
+	Description, Rule, Source string
+	// Suppressor says which alarm suppresses the actions, and its periods
+	// ("" none).
+	Suppressor                                       string
 	Children                                         []childRow
 	History                                          []historyRow
 	AlarmActions, OKActions, InsufficientDataActions []string
@@ -93,6 +96,10 @@ func (s *Server) handleComposite(w http.ResponseWriter, r *http.Request, c *comp
 		Description: c.cfg.Description, Rule: c.cfg.Rule, Source: c.source,
 		History:      history,
 		AlarmActions: c.cfg.AlarmActions, OKActions: c.cfg.OKActions, InsufficientDataActions: c.cfg.InsufficientDataActions,
+	}
+	if sup := c.cfg.ActionsSuppressor; sup != "" {
+		p.Suppressor = fmt.Sprintf("%s (while it is in ALARM; waits %s for it after going to ALARM, and keeps suppressing %s after it leaves ALARM)",
+			alarm.RefName(sup), durationWords(c.cfg.ActionsSuppressorWaitPeriod), durationWords(c.cfg.ActionsSuppressorExtensionPeriod))
 	}
 	for _, n := range c.rule.Names() {
 		row := childRow{Name: n, State: alarm.InsufficientData}

@@ -21,8 +21,10 @@ func TestCompositeAlarmPages(t *testing.T) {
 	stops := failedLogins()
 	stops.Name, stops.Description = "trail-stops", "A trail was stopped"
 	on := true
+	wait, ext := config.Duration(time.Minute), config.Duration(2*time.Minute)
 	comp := &config.CompositeAlarm{Name: "attack", Description: "Both at once", Rule: `ALARM("failed-logins") AND ALARM(trail-stops)`,
-		ActionsEnabled: &on, AlarmActions: []string{"oncall-slack"}, Source: "trailwatch.yaml:40"}
+		ActionsEnabled: &on, AlarmActions: []string{"oncall-slack"}, Source: "trailwatch.yaml:40",
+		ActionsSuppressor: "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:trail-stops", ActionsSuppressorWaitPeriod: &wait, ActionsSuppressorExtensionPeriod: &ext}
 	f := serveWith(t, clk, ui.Options{
 		Alarms: []*config.Alarm{logins, stops}, CompositeAlarms: []*config.CompositeAlarm{comp},
 		Schedules: []*config.Schedule{{Name: "night", Expression: "cron(0 18 ? * FRI *)", TimeZone: "Asia/Tokyo", Action: config.ActionDisableAlarmActions, Alarms: []string{"attack"}}},
@@ -46,7 +48,8 @@ func TestCompositeAlarmPages(t *testing.T) {
 		`<code id="rule">ALARM(&#34;failed-logins&#34;) AND ALARM(trail-stops)</code>`,
 		`<tr class="child"><td><a href="/alarms/failed-logins">failed-logins</a></td><td class="alarm-ALARM">ALARM</td></tr>`,
 		`<tr class="child"><td><a href="/alarms/trail-stops">trail-stops</a></td><td class="alarm-INSUFFICIENT_DATA">INSUFFICIENT_DATA</td></tr>`,
-		`<tr class="transition">`, "oncall-slack", `<tr class="schedule"><td>night</td>`, "actions disabled from Fri",
+		`<tr class="transition">`, "oncall-slack",
+		`<p id="suppressor">Actions suppressed by trail-stops (while it is in ALARM; waits 1 minute for it after going to ALARM, and keeps suppressing 2 minutes after it leaves ALARM)</p>`, `<tr class="schedule"><td>night</td>`, "actions disabled from Fri",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("composite page lacks %s", want)
