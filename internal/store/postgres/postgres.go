@@ -517,7 +517,7 @@ func writeSums(ctx context.Context, tx pgx.Tx, m *store.BucketSums) error {
 		}
 		kb = kb[:0]
 		for _, e := range b.Keys {
-			kb = appendKey(kb, e)
+			kb = store.AppendBucketKey(kb, e)
 		}
 		metrics, buckets, units = append(metrics, []byte(k.Metric)), append(buckets, k.Bucket), append(units, k.Unit)
 		nss, names, dims = append(nss, b.First.Namespace), append(names, b.First.Metric), append(dims, string(dj))
@@ -549,44 +549,6 @@ func writeSums(ctx context.Context, tx pgx.Tx, m *store.BucketSums) error {
 		ON CONFLICT (metric, bucket, unit, value) DO UPDATE SET n = v.n + excluded.n`,
 		vMetrics, vBuckets, vUnits, vValues, vNs)
 	return err
-}
-
-// appendKey appends e to a bucket's keys: a JSON array [key, value] and a
-// newline.
-func appendKey(b []byte, e alarm.EventValue) []byte {
-	b = append(b, '[')
-	kj, _ := json.Marshal(e.Key) // a string always encodes
-	b = append(b, kj...)
-	b = append(b, ',')
-	b = strconv.AppendFloat(b, e.Value, 'g', -1, 64)
-	return append(b, "]\n"...)
-}
-
-// parseKeys reads a bucket's keys, the first KeysPerBucket of them.
-func parseKeys(s string) ([]alarm.EventValue, error) {
-	var out []alarm.EventValue
-	for line := range strings.SplitSeq(s, "\n") {
-		if line == "" {
-			continue
-		}
-		if len(out) == store.KeysPerBucket {
-			break
-		}
-		comma := strings.LastIndexByte(line, ',')
-		if len(line) < 5 || line[0] != '[' || line[len(line)-1] != ']' || comma < 3 {
-			return nil, fmt.Errorf("bad key line %q", line)
-		}
-		v, err := strconv.ParseFloat(line[comma+1:len(line)-1], 64)
-		if err != nil {
-			return nil, err
-		}
-		var k string
-		if err := json.Unmarshal([]byte(line[1:comma]), &k); err != nil {
-			return nil, err
-		}
-		out = append(out, alarm.EventValue{Key: k, Value: v})
-	}
-	return out, nil
 }
 
 // stateExpr is an alert's state (store.AlertRow.State), as the index
@@ -1181,7 +1143,7 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 					return fmt.Errorf("%s: %w", k.Metric, err)
 				}
 			}
-			if b.Events, err = parseKeys(keys); err != nil {
+			if b.Events, err = store.ParseBucketKeys(keys); err != nil {
 				rows.Close()
 				return fmt.Errorf("%s: keys: %w", k.Metric, err)
 			}

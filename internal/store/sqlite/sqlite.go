@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -668,7 +667,7 @@ func (s *Store) writeSums(ctx context.Context, tx *sql.Tx, m *store.BucketSums) 
 		}
 		keys = keys[:0]
 		for _, e := range b.Keys {
-			keys = appendKey(keys, e)
+			keys = store.AppendBucketKey(keys, e)
 		}
 		if _, err := up.ExecContext(ctx, k.Metric, k.Bucket, k.Unit, b.First.Namespace, b.First.Metric, string(dims),
 			b.Count, b.Sum, b.Min, b.Max, len(b.Keys), string(keys), store.KeysPerBucket); err != nil {
@@ -681,47 +680,6 @@ func (s *Store) writeSums(ctx context.Context, tx *sql.Tx, m *store.BucketSums) 
 		}
 	}
 	return nil
-}
-
-// appendKey appends e to a bucket's keys: a JSON array [key, value] and a
-// newline.
-func appendKey(b []byte, e alarm.EventValue) []byte {
-	b = append(b, '[')
-	kj, _ := json.Marshal(e.Key) // a string always encodes
-	b = append(b, kj...)
-	b = append(b, ',')
-	b = strconv.AppendFloat(b, e.Value, 'g', -1, 64)
-	return append(b, "]\n"...)
-}
-
-// parseKeys reads a bucket's keys, the first KeysPerBucket of them.
-func parseKeys(s string) ([]alarm.EventValue, error) {
-	var out []alarm.EventValue
-	for line := range strings.SplitSeq(s, "\n") {
-		if line == "" {
-			continue
-		}
-		if len(out) == store.KeysPerBucket {
-			break
-		}
-		// [key,value], as appendKey writes it.
-		comma := strings.LastIndexByte(line, ',')
-		if len(line) < 5 || line[0] != '[' || line[len(line)-1] != ']' || comma < 3 {
-			return nil, fmt.Errorf("bad key line %q", line)
-		}
-		v, err := strconv.ParseFloat(line[comma+1:len(line)-1], 64)
-		if err != nil {
-			return nil, err
-		}
-		k := line[2 : comma-1]
-		if strings.IndexByte(k, '\\') >= 0 {
-			if err := json.Unmarshal([]byte(line[1:comma]), &k); err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, alarm.EventValue{Key: k, Value: v})
-	}
-	return out, nil
 }
 
 // Datapoints implements store.Store.
@@ -769,7 +727,7 @@ func (s *Store) Datapoints(ctx context.Context, metrics []string, since time.Tim
 				return nil, fmt.Errorf("store datapoints: %s: %w", k.Metric, err)
 			}
 		}
-		if b.Events, err = parseKeys(keys); err != nil {
+		if b.Events, err = store.ParseBucketKeys(keys); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store datapoints: %s: keys: %w", k.Metric, err)
 		}
